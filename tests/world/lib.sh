@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# Shared settings and helpers for the test world scripts. Source it; do not run it.
+
+set -euo pipefail
+
+WORLD_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "${WORLD_DIR}/../.." && pwd)"
+export WORLD_DIR REPO_DIR
+
+# Slow artefacts live outside the repository, keyed by version, and are
+# rebuilt when missing.
+CHATOPS_CACHE="${CHATOPS_MM_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/chatops-mattermost}"
+export CHATOPS_CACHE
+mkdir -p "${CHATOPS_CACHE}"
+
+# shellcheck source=tests/world/versions.env
+source "${WORLD_DIR}/versions.env"
+
+# Names of what the world creates in Docker.
+TEST_NETWORK="${TEST_NETWORK:-chatops-mm-test}"
+BASE_IMAGE="chatops-mm/debian-${DEBIAN_SUITE}-systemd:${BASE_IMAGE_REVISION}"
+SERVICES_IMAGE="${BASE_IMAGE}"
+export TEST_NETWORK BASE_IMAGE SERVICES_IMAGE
+
+log() { printf '[world %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# phase NAME CMD...: runs CMD and records how long it took.
+PHASE_LOG="${PHASE_LOG:-${CHATOPS_CACHE}/phases.log}"
+phase() {
+  local name="$1"; shift
+  local start end
+  start=$(date +%s)
+  log "phase ${name}: start"
+  "$@"
+  end=$(date +%s)
+  log "phase ${name}: $((end - start))s"
+  printf '%-28s %5ss\n' "${name}" "$((end - start))" >> "${PHASE_LOG}"
+}
