@@ -53,6 +53,5 @@ log "importing ${rootfs_tar} as ${BASE_IMAGE}"
 docker import \
   --change 'CMD ["/lib/systemd/systemd"]' \
   --change 'ENV container=docker' \
-  --change 'STOPSIGNAL SIGRTMIN+3' \
   "${rootfs_tar}" "${BASE_IMAGE}" >/dev/null
 log "base image ${BASE_IMAGE} ready"
