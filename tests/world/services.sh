@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Starts (or stops with `down`) the test network and the containers that stand
+# in for the outside world: the release download site, GitLab and an SMTP
+# server. All of them run from the base image with the repository's own
+# scripts mounted read-only.
+source "$(dirname "$0")/lib.sh"
+
+ARTIFACTS_DIR="${CHATOPS_CACHE}/mattermost/dist"
+TLS_DIR="${CHATOPS_CACHE}/world-tls"
+mkdir -p "${ARTIFACTS_DIR}"
+
+down() {
+  docker rm -f chatops-mm-artifacts chatops-mm-gitlab chatops-mm-smtp >/dev/null 2>&1 || true
+}
+
+ensure_network() {
+  docker network inspect "${TEST_NETWORK}" >/dev/null 2>&1 \
+    || docker network create --label chatops-mm=world "${TEST_NETWORK}" >/dev/null
+}
+
+# A throwaway CA and server certificates for the emulated peers, made once.
+ensure_tls() {
+  [[ -s "${TLS_DIR}/ca.crt" ]] && return 0
+  mkdir -p "${TLS_DIR}"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=chatops-mm test CA" \
+    -keyout "${TLS_DIR}/ca.key" -out "${TLS_DIR}/ca.crt" 2>/dev/null
+  local host
+  for host in gitlab.test smtp.test; do
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=${host}" \
+      -keyout "${TLS_DIR}/${host}.key" -out "${TLS_DIR}/${host}.csr" 2>/dev/null
+    openssl x509 -req -in "${TLS_DIR}/${host}.csr" -CA "${TLS_DIR}/ca.crt" -CAkey "${TLS_DIR}/ca.key" \
+      -CAcreateserial -days 3650 -extfile <(printf 'subjectAltName=DNS:%s' "${host}") \
+      -out "${TLS_DIR}/${host}.crt" 2>/dev/null
+  done
+  chmod 0644 "${TLS_DIR}"/*
+}
+
+# run_service NAME ALIAS CMD...: (re)starts a service container unless it runs.
+run_service() {
+  local name="$1" alias="$2"; shift 2
+  if [[ "$(docker inspect -f '{{.State.Running}}' "${name}" 2>/dev/null)" == "true" ]]; then
+    return 0
+  fi
+  docker rm -f "${name}" >/dev/null 2>&1 || true
+  docker run -d --name "${name}" --hostname "${alias}" \
+    --network "${TEST_NETWORK}" --network-alias "${alias}" \
+    --label chatops-mm=world \
+    -v "${REPO_DIR}/tests/emulators:/opt/emulators:ro" \
+    -v "${ARTIFACTS_DIR}:/srv/artifacts:ro" \
+    -v "${TLS_DIR}:/etc/world-tls:ro" \
+    "${BASE_IMAGE}" "$@" >/dev/null
+}
+
+wait_http() {
+  local name="$1" url="$2"
+  for _ in $(seq 1 30); do
+    if docker exec "${name}" python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "${url}" 2>/dev/null; then
+      return 0
+    fi
+    sleep 1
+  done
+  docker logs "${name}" >&2 || true
+  die "${name} did not answer on ${url}"
+}
+
+up() {
+  ensure_network
+  ensure_tls
+  run_service chatops-mm-artifacts artifacts.test \
+    python3 -m http.server 80 --directory /srv/artifacts
+  run_service chatops-mm-gitlab gitlab.test \
+    python3 /opt/emulators/gitlab_emulator.py --host 0.0.0.0 --port 80 \
+      --tls-port 443 --tls-cert /etc/world-tls/gitlab.test.crt --tls-key /etc/world-tls/gitlab.test.key \
+      --external-url http://gitlab.test
+  run_service chatops-mm-smtp smtp.test \
+    python3 /opt/emulators/smtp_sink.py --host 0.0.0.0 --port 25 --port-tls 465 \
+      --tls-cert /etc/world-tls/smtp.test.crt --tls-key /etc/world-tls/smtp.test.key \
+      --user mattermost@example.test --password smtp-test-password \
+      --maildir /tmp/maildir --http-port 8025
+  wait_http chatops-mm-artifacts http://127.0.0.1/
+  wait_http chatops-mm-gitlab http://127.0.0.1/-/health
+  wait_http chatops-mm-smtp http://127.0.0.1:8025/messages
+  log "services up on network ${TEST_NETWORK}: artifacts.test gitlab.test smtp.test"
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) down ;;
+  *) die "usage: $0 [up|down]" ;;
+esac
