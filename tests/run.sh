@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The test command: lint, sanity, unit tests, then every molecule scenario in
+# the test world. Builds whatever the world lacks first (cached outside the
+# repository). Prints how long each phase took and a closing
+# "N passed, N failed" line.
+#   tests/run.sh                 everything
+#   tests/run.sh static unit     only these stages (static, unit, molecule)
+#   SCENARIOS="mattermost_server" tests/run.sh molecule
+source "$(dirname "$0")/world/lib.sh"
+set +e
+
+stages=("$@")
+[[ ${#stages[@]} -eq 0 ]] && stages=(static unit molecule)
+want() { local s; for s in "${stages[@]}"; do [[ "$s" == "$1" ]] && return 0; done; return 1; }
+
+passed=0 failed=0 failures=()
+record() { # record NAME RC
+  if [[ "$2" -eq 0 ]]; then passed=$((passed + 1)); log "PASS $1"
+  else failed=$((failed + 1)); failures+=("$1"); log "FAIL $1 (rc=$2)"; fi
+}
+timed() { # timed NAME CMD...: runs a check, records its result and duration
+  local name="$1" start rc; shift
+  start=$(date +%s)
+  "$@"; rc=$?
+  printf '%-40s %5ss  %s\n' "${name}" "$(( $(date +%s) - start ))" "$([[ $rc -eq 0 ]] && echo ok || echo FAILED)" >>"${RUN_LOG}"
+  record "${name}" "${rc}"
+}
+
+RUN_LOG="$(mktemp)"
+venv="$("${WORLD_DIR}/venv.sh")" || { log "could not create the virtualenv"; exit 1; }
+export PATH="${venv}/bin:${PATH}"
+export ANSIBLE_COLLECTIONS_PATH="${CHATOPS_CACHE}/collections"
+mkdir -p "${ANSIBLE_COLLECTIONS_PATH}/ansible_collections/chatops"
+ln -sfn "${REPO_DIR}" "${ANSIBLE_COLLECTIONS_PATH}/ansible_collections/chatops/mattermost"
+cd "${REPO_DIR}" || exit 1
+
+sanity() {
+  # ansible-test wants the collection at ansible_collections/<ns>/<name>.
+  local tree
+  tree="$(mktemp -d)/ansible_collections/chatops/mattermost"
+  mkdir -p "${tree}"
+  git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "${tree}/"
+  (cd "${tree}" && git init -q && git add -A && ansible-test sanity --python "$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+     --skip-test shebang --color no)
+}
+
+if want static; then
+  timed yamllint yamllint -s .
+  timed ansible-lint ansible-lint --offline
+  command -v rsync >/dev/null || apt-get install -y -qq rsync >/dev/null
+  timed ansible-test-sanity sanity
+fi
+
+if want unit; then
+  timed pytest-unit python -m pytest -q tests/unit
+fi
+
+if want molecule; then
+  "${WORLD_DIR}/up.sh" || { log "the test world did not come up"; exit 1; }
+  # shellcheck source=/dev/null
+  source "${CHATOPS_CACHE}/world.env"
+  scenarios="${SCENARIOS:-$(cat "${REPO_DIR}/extensions/molecule/scenarios.txt")}"
+  for scenario in ${scenarios}; do
+    timed "molecule-${scenario}" molecule test -s "${scenario}"
+  done
+fi
+
+echo
+echo "phase durations:"
+want molecule && [[ -s "${PHASE_LOG}" ]] && cat "${PHASE_LOG}"
+cat "${RUN_LOG}"
+if [[ ${failed} -gt 0 ]]; then echo "failed: ${failures[*]}"; fi
+echo "${passed} passed, ${failed} failed"
+[[ ${failed} -eq 0 ]]
