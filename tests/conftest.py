@@ -1,0 +1,6 @@
+"""Makes the repository root importable, so tests import tests.emulators.*."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
