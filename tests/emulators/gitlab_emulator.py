@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A GitLab stand-in for tests: the REST and OAuth2 shapes Mattermost and the
 collection's modules use, with GitLab's status codes and error bodies.
 
@@ -351,7 +350,7 @@ class Handler(BaseHTTPRequestHandler):
         client_id, client_secret = body.get("client_id", ""), body.get("client_secret", "")
         auth = self.headers.get("Authorization", "")
         if auth.lower().startswith("basic "):
-            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+            client_id, _sep, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
         state = self.server.state
         app = state.app_by_uid(client_id)
         if app is None or not secrets.compare_digest(app["secret"], client_secret or ""):

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """An SMTP server for tests that keeps every message it accepts.
 
 Speaks ESMTP with STARTTLS, implicit TLS (a second port), AUTH PLAIN and AUTH
@@ -56,7 +55,7 @@ class SMTPSession(socketserver.StreamRequestHandler):
                 line = self.readline()
             except (ConnectionError, OSError):
                 return
-            verb, _, arg = line.partition(" ")
+            verb, _sep, arg = line.partition(" ")
             verb = verb.upper()
             if verb in ("EHLO", "HELO"):
                 self.reset()
@@ -118,13 +117,13 @@ class SMTPSession(socketserver.StreamRequestHandler):
         if sink.require_tls and not self.tls:
             self.reply("538 5.7.11 Encryption required for requested authentication mechanism")
             return
-        mechanism, _, initial = arg.partition(" ")
+        mechanism, _sep, initial = arg.partition(" ")
         try:
             if mechanism.upper() == "PLAIN":
                 if not initial:
                     self.reply("334 ")
                     initial = self.readline()
-                _, user, password = base64.b64decode(initial).decode().split("\0")
+                _authzid, user, password = base64.b64decode(initial).decode().split("\0")
             elif mechanism.upper() == "LOGIN":
                 if initial:
                     user = base64.b64decode(initial).decode()
