@@ -1,0 +1,596 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the chatops.mattermost collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: gitlab_application
+short_description: Manage an instance-wide OAuth application in GitLab
+version_added: 0.1.0
+description:
+  - Creates, re-creates, renews the secret of, or deletes an instance-wide OAuth application
+    (Admin Area > Applications) through GitLab's C(/api/v4/applications) API.
+  - Made for the application Mattermost signs in with (what the GitLab Linux package registered as
+    C(GitLab Mattermost)), but works for any instance-wide application.
+  - GitLab has no API to change an application. When the redirect URIs, the scopes or the
+    confidential flag differ from what is asked, the module replaces the application. It creates the
+    new one B(first) and deletes the old one afterwards, so a failure never leaves GitLab without an
+    application. The replacement has a new client ID and a new secret, which the module returns.
+  - GitLab shows an application's secret only when it creates one or renews it. The module returns
+    RV(secret) in those cases. Otherwise it returns the secret given in O(secret), so a playbook that
+    keeps the secret (vault, file on the controller) always finds the right one in RV(secret).
+author:
+  - chatops.mattermost maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - chatops.mattermost.gitlab_api
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads the applications (one C(GET) per page of 100) and reports what would change; no
+        write request is sent.
+  diff_mode:
+    support: full
+    details:
+      - The diff shows the name, redirect URIs, scopes, confidential flag, numeric ID and client ID.
+        Secrets are never part of it; a new secret shows as C(secret=(new)).
+  platform:
+    platforms: posix
+options:
+  name:
+    description:
+      - Name of the application, as shown in GitLab's Admin Area.
+      - The GitLab package named Mattermost's application V(GitLab Mattermost).
+    type: str
+    required: true
+  redirect_uris:
+    description:
+      - Redirect (callback) URIs, in order. GitLab stores them as one newline-separated string.
+      - Compared with GitLab's as an ordered list after splitting on white space.
+      - For Mattermost, V(<site URL>/signup/gitlab/complete) and V(<site URL>/login/gitlab/complete).
+      - Required when O(state=present) or O(match=name_and_redirect_uris).
+    type: list
+    elements: str
+  scopes:
+    description:
+      - OAuth scopes the application may ask for. Compared as a set.
+      - GitLab versions whose application list does not include the scopes cannot be checked for
+        scope drift; on those the scopes are only used when the application is created.
+    type: list
+    elements: str
+    default: [read_user]
+  confidential:
+    description:
+      - Whether the application is confidential (can keep its secret, as a server such as Mattermost can).
+      - GitLab versions whose application list does not include this flag cannot be checked for drift.
+    type: bool
+    default: true
+  state:
+    description:
+      - V(present) makes sure exactly the described application exists.
+      - V(absent) deletes every application found by O(match).
+    type: str
+    choices: [present, absent]
+    default: present
+  match:
+    description:
+      - How to find the application this task manages among all instance applications.
+      - V(name) takes the application named O(name). If several have that name, the one whose redirect
+        URIs equal O(redirect_uris) is taken; if that is not exactly one, the one also in sync for
+        scopes and confidential flag; if still not exactly one, the module fails and lists them. The
+        other applications of that name are left alone (a warning names them). With O(state=absent),
+        all applications of that name are deleted.
+      - V(name_and_redirect_uris) takes only applications with that name B(and) those redirect URIs.
+        Use it when several Mattermost servers register applications of the same name in one GitLab;
+        each task then owns its own application. A change of redirect URIs then creates a new
+        application and leaves the old one in place.
+    type: str
+    choices: [name, name_and_redirect_uris]
+    default: name
+  reauthorize:
+    description:
+      - V(none) changes the application only when it is missing or differs from the options.
+      - V(renew_secret) asks GitLab for a new secret (same client ID). The old secret stops working at once.
+      - V(recreate) replaces the application (new client ID and secret), like the Linux package's
+        documented "reauthorise" procedure after a restore.
+      - Both are a change B(on every run) by design. Turn the switch back to V(none) once it has served.
+      - With O(state=absent) this option is ignored.
+    type: str
+    choices: [none, renew_secret, recreate]
+    default: none
+  secret:
+    description:
+      - The application secret the caller already holds (for example from a vault or a file written by an
+        earlier run).
+      - Returned unchanged in RV(secret) when this run does not get a new secret from GitLab, so
+        RV(secret) is always the one to use. It is not checked against GitLab, which cannot tell it.
+      - Masked in the logged module arguments like O(api_token).
+    type: str
+notes:
+  - B(Secrets in the output.) Ansible masks the values of O(api_token) and O(secret) wherever they appear in the
+    module's output, but it cannot know the secret GitLab returns, and prints RV(secret) like any other
+    return value with C(-v). Set C(no_log=true) on the task (the C(mattermost_gitlab_sso) role does), and
+    report errors from the registered result in a following task if needed.
+  - The numeric ID, client ID and secret of a replaced application change. Whatever uses them (Mattermost's
+    C(GitLabSettings)) must be updated from the returned values.
+  - Uses the GitLab REST API only (no C(python-gitlab)). One C(GET) request per page of 100 applications;
+    an unchanged application on the first page costs exactly one request (see RV(requests)).
+seealso:
+  - name: GitLab applications API
+    description: The instance-wide applications API this module uses.
+    link: https://docs.gitlab.com/api/applications/
+  - name: GitLab as OAuth 2.0 provider
+    description: How GitLab OAuth applications and their scopes work.
+    link: https://docs.gitlab.com/integration/oauth_provider/
+"""
+
+EXAMPLES = r"""
+- name: Register Mattermost as an OAuth application in GitLab
+  chatops.mattermost.gitlab_application:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_admin_token }}"
+    name: GitLab Mattermost
+    redirect_uris:
+      - https://mattermost.example.com/signup/gitlab/complete
+      - https://mattermost.example.com/login/gitlab/complete
+    scopes: [read_user]
+    confidential: true
+    secret: "{{ lookup('ansible.builtin.file', 'secrets/mattermost-oauth-secret', errors='ignore') | default('', true) }}"
+  register: gitlab_app
+  no_log: true  # the result holds the application secret
+
+- name: Keep the secret on the controller when GitLab issued a new one
+  ansible.builtin.copy:
+    content: "{{ gitlab_app.secret }}"
+    dest: secrets/mattermost-oauth-secret
+    mode: "0600"
+  delegate_to: localhost
+  when: gitlab_app.secret_issued
+  no_log: true
+
+- name: Use the client id
+  ansible.builtin.debug:
+    msg: "Client id {{ gitlab_app.application_id }}, application {{ gitlab_app.id }}"
+
+- name: Renew the secret once (for example after it leaked); set back to none afterwards
+  chatops.mattermost.gitlab_application:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_admin_token }}"
+    name: GitLab Mattermost
+    redirect_uris:
+      - https://mattermost.example.com/signup/gitlab/complete
+      - https://mattermost.example.com/login/gitlab/complete
+    reauthorize: renew_secret
+  register: gitlab_app
+  no_log: true
+
+- name: Remove every application of that name
+  chatops.mattermost.gitlab_application:
+    api_url: https://gitlab.example.com/
+    api_token: "{{ gitlab_admin_token }}"
+    name: GitLab Mattermost
+    state: absent
+"""
+
+RETURN = r"""
+application:
+  description:
+    - The application as GitLab describes it after the run (never with its secret).
+    - Empty after O(state=absent), and in check mode when the application would be created or replaced.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Numeric ID (used in the API paths).
+      type: int
+      sample: 12
+    application_id:
+      description: Client ID (Mattermost's C(GitLabSettings.Id)).
+      type: str
+      sample: 5f1b4a7c9d1e0f7a0c2e8b3d6a9f4c1e2b7d0a3f6c9e2b5d8a1f4c7e0b3d6a9f
+    application_name:
+      description: Name.
+      type: str
+      sample: GitLab Mattermost
+    callback_url:
+      description: Redirect URIs as GitLab stores them, newline-separated.
+      type: str
+      sample: "https://mattermost.example.com/signup/gitlab/complete\nhttps://mattermost.example.com/login/gitlab/complete"
+    redirect_uris:
+      description: Redirect URIs as a list.
+      type: list
+      elements: str
+      sample:
+        - https://mattermost.example.com/signup/gitlab/complete
+        - https://mattermost.example.com/login/gitlab/complete
+    confidential:
+      description: Whether the application is confidential; V(null) when GitLab does not say.
+      type: bool
+      sample: true
+    scopes:
+      description: Scopes; V(null) when the GitLab version does not list them.
+      type: list
+      elements: str
+      sample: [read_user]
+id:
+  description: Numeric ID of the application.
+  returned: when the application exists after the run (not in check mode for a new or replaced application)
+  type: int
+  sample: 12
+application_id:
+  description: Client ID of the application.
+  returned: when the application exists after the run (not in check mode for a new or replaced application)
+  type: str
+  sample: 5f1b4a7c9d1e0f7a0c2e8b3d6a9f4c1e2b7d0a3f6c9e2b5d8a1f4c7e0b3d6a9f
+secret:
+  description:
+    - The application secret GitLab issued in this run (creation, replacement, renewal).
+    - Otherwise the value of O(secret) when given; not returned when neither applies.
+    - B(Printed with -v unless the task has C(no_log=true).)
+  returned: when GitLab issued a secret or O(secret) was given
+  type: str
+  sample: gloas-0123456789abcdef
+secret_issued:
+  description: Whether GitLab issued a new secret in this run (the caller must store RV(secret)).
+  returned: always
+  type: bool
+  sample: false
+drift:
+  description: Attributes in which the existing application differed from the options (caused a replacement).
+  returned: always
+  type: list
+  elements: str
+  sample: [redirect_uris]
+deleted_ids:
+  description: Numeric IDs of the applications deleted (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: int
+  sample: [7]
+requests:
+  description: Number of HTTP requests sent to GitLab in this run.
+  returned: always
+  type: int
+  sample: 1
+msg:
+  description: What was done, in words.
+  returned: always
+  type: str
+  sample: Application 12 is up to date
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.chatops.mattermost.plugins.module_utils.gitlab_api import (
+    GitLabAPIError,
+    GitLabClient,
+    gitlab_api_argument_spec,
+)
+
+NO_LOG_PLACEHOLDER = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+
+
+def split_uris(value):
+    """GitLab's callback_url or the redirect_uris option as an ordered list of URIs."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        value = '\n'.join(str(v) for v in value)
+    return [uri for uri in re.split(r'\s+', value) if uri]
+
+
+def normalize_scopes(scopes):
+    """Scopes as a sorted list of unique names; accepts a list or a space-separated string."""
+    if scopes is None:
+        return None
+    if isinstance(scopes, (list, tuple)):
+        scopes = ' '.join(str(s) for s in scopes)
+    return sorted(set(s for s in re.split(r'[\s,]+', scopes) if s))
+
+
+def describe(app):
+    """The application as returned to the caller (GitLab's fields plus a list of URIs, no secret)."""
+    return dict(
+        id=app.get('id'),
+        application_id=app.get('application_id'),
+        application_name=app.get('application_name'),
+        callback_url=app.get('callback_url'),
+        redirect_uris=split_uris(app.get('callback_url')),
+        confidential=app.get('confidential'),
+        scopes=normalize_scopes(app['scopes']) if app.get('scopes') is not None else None,
+    )
+
+
+def diff_view(app, secret=None):
+    """An application as shown in the diff."""
+    if not app:
+        return {}
+    view = dict(
+        name=app.get('application_name'),
+        redirect_uris=split_uris(app.get('callback_url')),
+        scopes=normalize_scopes(app['scopes']) if app.get('scopes') is not None else None,
+        confidential=app.get('confidential'),
+        id=app.get('id'),
+        application_id=app.get('application_id'),
+    )
+    if secret:
+        view['secret'] = secret
+    return view
+
+
+def drift_of(app, wanted_uris, wanted_scopes, wanted_confidential):
+    """Attributes of an existing application that differ from the wanted ones.
+
+    Attributes GitLab does not list (scopes and confidential on old versions) cannot drift.
+    """
+    drift = []
+    if split_uris(app.get('callback_url')) != wanted_uris:
+        drift.append('redirect_uris')
+    if app.get('scopes') is not None and normalize_scopes(app.get('scopes')) != wanted_scopes:
+        drift.append('scopes')
+    if app.get('confidential') is not None and bool(app.get('confidential')) != wanted_confidential:
+        drift.append('confidential')
+    return drift
+
+
+def summary(app):
+    return 'id %s (client id %s, redirect URIs %s)' % (
+        app.get('id'), app.get('application_id'), ', '.join(split_uris(app.get('callback_url'))) or 'none')
+
+
+class ApplicationManager(object):
+
+    def __init__(self, module, client):
+        self.module = module
+        self.client = client
+        params = module.params
+        self.name = params['name'].strip()
+        self.wanted_uris = split_uris(params['redirect_uris']) if params['redirect_uris'] is not None else None
+        self.wanted_scopes = normalize_scopes(params['scopes'])
+        self.wanted_confidential = params['confidential']
+        self.result = dict(changed=False, application={}, secret_issued=False, drift=[], deleted_ids=[],
+                           requests=0, msg='')
+        self.diff = dict(before={}, after={})
+
+    # ------------------------------------------------------------------ lookups
+    def find(self):
+        """All applications this task manages (by O(match))."""
+        apps = self.client.paginate('applications')
+        found = [a for a in apps if (a.get('application_name') or '').strip() == self.name]
+        if self.module.params['match'] == 'name_and_redirect_uris':
+            found = [a for a in found if split_uris(a.get('callback_url')) == self.wanted_uris]
+        return found
+
+    def pick(self, found):
+        """The one application to manage among several of the same name, or fail."""
+        if len(found) <= 1:
+            return found[0] if found else None
+        same_uris = [a for a in found if split_uris(a.get('callback_url')) == self.wanted_uris]
+        chosen = same_uris if len(same_uris) == 1 else None
+        if chosen is None:
+            pool = same_uris or found
+            in_sync = [a for a in pool
+                       if not drift_of(a, self.wanted_uris, self.wanted_scopes, self.wanted_confidential)]
+            chosen = in_sync if len(in_sync) == 1 else None
+        if chosen is None:
+            self.fail('%d applications are named "%s" in GitLab and none stands out by its redirect URIs '
+                      'and settings: %s. Delete the extra ones in the Admin Area (Applications), give them '
+                      'distinct names, or use match=name_and_redirect_uris'
+                      % (len(found), self.name, '; '.join(summary(a) for a in found)))
+        app = chosen[0]
+        others = [a for a in found if a is not app]
+        self.module.warn('%d other application(s) named "%s" exist and are left alone: %s'
+                         % (len(others), self.name, '; '.join(summary(a) for a in others)))
+        return app
+
+    # ------------------------------------------------------------------ writes
+    def create(self):
+        data = dict(
+            name=self.name,
+            redirect_uri='\n'.join(self.wanted_uris),
+            scopes=' '.join(self.wanted_scopes),
+            confidential=self.wanted_confidential,
+        )
+        app, dummy = self.client.request('POST', 'applications', data=data, expected=(200, 201))
+        if not isinstance(app, dict) or 'id' not in app:
+            raise GitLabAPIError('GitLab did not return the created application (POST %s): answer %r'
+                                 % (self.client.url('applications'), type(app).__name__))
+        return app
+
+    def delete(self, app):
+        # 404: already gone (deleted concurrently), which is what was asked.
+        self.client.request('DELETE', 'applications/%s' % app['id'], expected=(200, 202, 204, 404))
+        self.result['deleted_ids'].append(app['id'])
+
+    def renew(self, app):
+        renewed, dummy = self.client.request('POST', 'applications/%s/renew-secret' % app['id'],
+                                             expected=(200, 201))
+        if not isinstance(renewed, dict):
+            raise GitLabAPIError('GitLab did not return the application after renewing its secret')
+        return renewed
+
+    # ------------------------------------------------------------------ states
+    def present(self):
+        reauthorize = self.module.params['reauthorize']
+        current = self.pick(self.find())
+        check = self.module.check_mode
+
+        if current is None:
+            self.result['changed'] = True
+            wanted = dict(application_name=self.name, callback_url='\n'.join(self.wanted_uris),
+                          scopes=self.wanted_scopes, confidential=self.wanted_confidential)
+            if check:
+                self.diff['after'] = diff_view(wanted, secret='(new)')
+                self.result['msg'] = 'Application "%s" would be created' % self.name
+                return
+            app = self.create()
+            self.issued(app)
+            self.diff['after'] = diff_view(app, secret='(new)')
+            self.result['msg'] = 'Application "%s" created with id %s' % (self.name, app['id'])
+            return
+
+        drift = drift_of(current, self.wanted_uris, self.wanted_scopes, self.wanted_confidential)
+        self.result['drift'] = drift
+        self.diff['before'] = diff_view(current, secret='(current)')
+
+        if drift or reauthorize == 'recreate':
+            why = ('%s differ' % ', '.join(drift)) if drift else 'reauthorize=recreate'
+            self.result['changed'] = True
+            if check:
+                wanted = dict(application_name=self.name, callback_url='\n'.join(self.wanted_uris),
+                              scopes=self.wanted_scopes, confidential=self.wanted_confidential)
+                self.diff['after'] = diff_view(wanted, secret='(new)')
+                self.result['deleted_ids'] = [current['id']]
+                self.result['msg'] = 'Application %s would be replaced (%s)' % (current['id'], why)
+                return
+            # Create first: if that fails, the old application is untouched.
+            app = self.create()
+            self.issued(app)
+            self.diff['after'] = diff_view(app, secret='(new)')
+            try:
+                self.delete(current)
+            except GitLabAPIError as err:
+                self.fail('Created the new application id %s (client id %s) but could not delete the old one '
+                          'id %s (client id %s): %s. Both exist now; the new one is returned and will be found '
+                          'by the next run if its redirect URIs or settings differ from the old one, otherwise '
+                          'delete the old one in the Admin Area (Applications).'
+                          % (app['id'], app.get('application_id'), current['id'], current.get('application_id'), err))
+            self.result['msg'] = 'Application %s replaced by %s (%s)' % (current['id'], app['id'], why)
+            return
+
+        if reauthorize == 'renew_secret':
+            self.result['changed'] = True
+            self.diff['after'] = diff_view(current, secret='(new)')
+            if check:
+                self.describe(current)
+                self.result['msg'] = 'The secret of application %s would be renewed' % current['id']
+                return
+            renewed = self.renew(current)
+            app = dict(current)
+            app.update((k, v) for k, v in renewed.items() if v is not None)
+            self.issued(app)
+            self.result['msg'] = 'The secret of application %s was renewed' % current['id']
+            return
+
+        self.diff['after'] = diff_view(current, secret='(current)')
+        self.describe(current)
+        self.result['msg'] = 'Application %s is up to date' % current['id']
+
+    def absent(self):
+        found = self.find()
+        if not found:
+            self.result['msg'] = 'No application "%s" to delete' % self.name
+            return
+        self.result['changed'] = True
+        views = [diff_view(a) for a in found]
+        self.diff['before'] = views[0] if len(views) == 1 else dict(applications=views)
+        if self.module.check_mode:
+            self.result['deleted_ids'] = [a['id'] for a in found]
+            self.result['msg'] = 'Would delete application(s) %s' % ', '.join(str(a['id']) for a in found)
+            return
+        for app in found:
+            try:
+                self.delete(app)
+            except GitLabAPIError as err:
+                self.fail('Could not delete application %s: %s (deleted so far: %s)'
+                          % (summary(app), err, ', '.join(str(i) for i in self.result['deleted_ids']) or 'none'))
+        self.result['msg'] = 'Deleted application(s) %s' % ', '.join(str(i) for i in self.result['deleted_ids'])
+
+    # ------------------------------------------------------------------ results
+    def describe(self, app):
+        self.result['application'] = describe(app)
+        self.result['id'] = app.get('id')
+        self.result['application_id'] = app.get('application_id')
+
+    def issued(self, app):
+        """Record an application GitLab answered with a (new) secret."""
+        self.describe(app)
+        if app.get('secret'):
+            self.result['secret'] = app['secret']
+            self.result['secret_issued'] = True
+
+    def fail(self, msg):
+        self.result['requests'] = self.client.requests
+        result = dict(self.result)
+        result.pop('msg', None)
+        result.pop('changed', None)
+        # A new application may exist by now: report it (and its secret) even on failure.
+        self.module.fail_json(msg=msg, changed=bool(result.get('secret_issued') or result.get('deleted_ids')),
+                              **result)
+
+    def run(self):
+        try:
+            if self.module.params['state'] == 'present':
+                self.present()
+            else:
+                self.absent()
+        except GitLabAPIError as err:
+            self.fail(str(err))
+        self.result['requests'] = self.client.requests
+        given = self.module.params['secret']
+        if not self.result['secret_issued'] and given and self.module.params['state'] == 'present':
+            self.result['secret'] = given
+        if self.module._diff:
+            self.result['diff'] = self.diff
+        return self.result
+
+
+def exit_with_result(module, result):
+    """exit_json that returns the caller's own secret unmasked.
+
+    Ansible replaces every value of a no_log option in a module's result by a
+    placeholder. The value of O(secret) is returned on purpose (it is the
+    caller's own); it stays masked in the logged arguments (``invocation``).
+    """
+    given = module.params.get('secret')
+    if given and result.get('secret') == given and given != module.params.get('api_token'):
+        module.no_log_values.discard(given)
+        args = dict(module.params)
+        for key in ('secret', 'api_token'):
+            if args.get(key) is not None:
+                args[key] = NO_LOG_PLACEHOLDER
+        result['invocation'] = dict(module_args=args)
+    module.exit_json(**result)
+
+
+def main():
+    argument_spec = gitlab_api_argument_spec(dict(
+        name=dict(type='str', required=True),
+        redirect_uris=dict(type='list', elements='str'),
+        scopes=dict(type='list', elements='str', default=['read_user']),
+        confidential=dict(type='bool', default=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        match=dict(type='str', default='name', choices=['name', 'name_and_redirect_uris']),
+        reauthorize=dict(type='str', default='none', choices=['none', 'renew_secret', 'recreate']),
+        secret=dict(type='str', no_log=True),
+    ))
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_if=[
+            ('state', 'present', ['redirect_uris']),
+            ('match', 'name_and_redirect_uris', ['redirect_uris']),
+        ],
+        supports_check_mode=True,
+    )
+    params = module.params
+    if not params['name'].strip():
+        module.fail_json(msg='name must not be empty')
+    if params['redirect_uris'] is not None and not split_uris(params['redirect_uris']) \
+            and (params['state'] == 'present' or params['match'] == 'name_and_redirect_uris'):
+        module.fail_json(msg='redirect_uris must hold at least one URI')
+    if params['state'] == 'present' and not normalize_scopes(params['scopes']):
+        module.fail_json(msg='scopes must hold at least one scope (GitLab would otherwise grant "api")')
+
+    client = GitLabClient(module)
+    result = ApplicationManager(module, client).run()
+    exit_with_result(module, result)
+
+
+if __name__ == '__main__':
+    main()

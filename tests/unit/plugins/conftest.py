@@ -1,0 +1,169 @@
+# Copyright: Contributors to the chatops.mattermost collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fixtures for the plugin tests: the collection on an ANSIBLE_COLLECTIONS_PATH,
+a GitLab API emulator on loopback, and a runner that executes a module the way
+Ansible does (ansible-playbook on localhost, in a subprocess)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+REPO_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+EMULATORS_DIR = os.path.join(REPO_DIR, 'tests', 'emulators')
+ADMIN_TOKEN = 'glpat-admin-token'
+USER_TOKEN = 'glpat-user-token'
+
+
+@pytest.fixture(scope='session')
+def collections_path(tmp_path_factory):
+    """A directory holding ansible_collections/chatops/mattermost -> the repository.
+
+    Also put on sys.path so tests can import the collection's module_utils.
+    """
+    root = tmp_path_factory.mktemp('collections')
+    ns = root / 'ansible_collections' / 'chatops'
+    ns.mkdir(parents=True)
+    os.symlink(REPO_DIR, str(ns / 'mattermost'))
+    sys.path.insert(0, str(root))
+    yield str(root)
+    sys.path.remove(str(root))
+
+
+def _emulator_class():
+    if not os.path.exists(os.path.join(EMULATORS_DIR, 'gitlab_emulator.py')):
+        pytest.skip('tests/emulators/gitlab_emulator.py is missing')
+    if EMULATORS_DIR not in sys.path:
+        sys.path.insert(0, EMULATORS_DIR)
+    import gitlab_emulator  # pylint: disable=import-error
+    return gitlab_emulator
+
+
+class Emulator(object):
+    """A running GitLab emulator plus helpers on its control endpoints."""
+
+    def __init__(self, module):
+        self.module = module
+        self.server = module.GitLabEmulator(host='127.0.0.1', port=0)
+        self.url = self.server.start()
+
+    def _call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={'Content-Type': 'application/json'})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(req, timeout=10) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def applications(self):
+        """Applications as stored (with secrets)."""
+        return self._call('GET', '/-/emulator/state')['applications']
+
+    def requests(self):
+        return self._call('GET', '/-/emulator/requests')
+
+    def fault(self, **fault):
+        return self._call('POST', '/-/emulator/faults', fault)
+
+    def add_application(self, name, redirect_uris, scopes=('read_user',), confidential=True):
+        """Seed an application straight into the emulator's state."""
+        return self.server.state.create_application(dict(
+            name=name, redirect_uri='\n'.join(redirect_uris), scopes=' '.join(scopes),
+            confidential=confidential))
+
+    def stop(self):
+        self.server.stop()
+
+
+@pytest.fixture
+def gitlab():
+    emulator = Emulator(_emulator_class())
+    yield emulator
+    emulator.stop()
+
+
+def _ansible_playbook():
+    candidate = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+    if os.path.exists(candidate):
+        return candidate
+    found = shutil.which('ansible-playbook')
+    if not found:
+        pytest.skip('ansible-playbook not found')
+    return found
+
+
+class Run(object):
+    """Outcome of one task run: the registered result and the console output."""
+
+    def __init__(self, result, proc):
+        self.result = result
+        self.rc = proc.returncode
+        self.output = proc.stdout + proc.stderr
+
+    def __getitem__(self, key):
+        return self.result[key]
+
+    def get(self, key, default=None):
+        return self.result.get(key, default)
+
+
+@pytest.fixture
+def run_module(collections_path, tmp_path):
+    """Run one module task with ansible-playbook and return a :class:`Run`.
+
+    The registered result is written to a file by a second task, so it is read
+    exactly as a playbook would see it, whatever the stdout callback prints.
+    """
+    counter = [0]
+
+    def run(module, args, check=False, diff=False, verbosity=0, no_log=False, env=None):
+        counter[0] += 1
+        out = tmp_path / ('result-%d.json' % counter[0])
+        playbook = tmp_path / ('playbook-%d.yml' % counter[0])
+        play = [{
+            'hosts': 'localhost',
+            'gather_facts': False,
+            'tasks': [
+                {'name': 'module under test', module: args, 'register': 'result',
+                 'ignore_errors': True, 'no_log': no_log},
+                {'name': 'save the result', 'ansible.builtin.copy': {
+                    'content': '{{ result | to_json }}', 'dest': str(out)},
+                 'check_mode': False, 'diff': False, 'no_log': True},
+            ],
+        }]
+        playbook.write_text(json.dumps(play))
+        cmd = [_ansible_playbook(), '-i', 'localhost,', '-c', 'local',
+               '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)]
+        if check:
+            cmd.append('--check')
+        if diff:
+            cmd.append('--diff')
+        if verbosity:
+            cmd.append('-' + 'v' * verbosity)
+        run_env = dict(os.environ)
+        run_env.update({
+            'ANSIBLE_COLLECTIONS_PATH': collections_path,
+            'ANSIBLE_NOCOLOR': '1',
+            'ANSIBLE_FORCE_COLOR': '0',
+            'ANSIBLE_RETRY_FILES_ENABLED': '0',
+            'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-local'),
+            'ANSIBLE_REMOTE_TMP': str(tmp_path / 'ansible-remote'),
+            'NO_PROXY': '127.0.0.1,localhost',
+            'no_proxy': '127.0.0.1,localhost',
+        })
+        run_env.pop('ANSIBLE_CONFIG', None)
+        run_env.update(env or {})
+        proc = subprocess.run(cmd, cwd=str(tmp_path), env=run_env, capture_output=True, text=True,
+                              timeout=300, check=False)
+        if not out.exists():
+            raise AssertionError('the playbook did not save a result (rc %s):\n%s\n%s'
+                                 % (proc.returncode, proc.stdout, proc.stderr))
+        return Run(json.loads(out.read_text()), proc)
+
+    return run

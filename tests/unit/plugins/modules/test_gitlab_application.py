@@ -1,0 +1,406 @@
+# Copyright: Contributors to the chatops.mattermost collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""chatops.mattermost.gitlab_application run by ansible-playbook against the GitLab emulator."""
+
+import json
+import socket
+
+import pytest
+
+
+ADMIN_TOKEN = 'glpat-admin-token'
+USER_TOKEN = 'glpat-user-token'
+MODULE = 'chatops.mattermost.gitlab_application'
+NAME = 'GitLab Mattermost'
+URIS = ['https://mm.example.test/signup/gitlab/complete', 'https://mm.example.test/login/gitlab/complete']
+OTHER_URIS = ['http://mm.example.test/signup/gitlab/complete', 'http://mm.example.test/login/gitlab/complete']
+
+
+def args(gitlab, **extra):
+    base = dict(api_url=gitlab.url, api_token=ADMIN_TOKEN, name=NAME, redirect_uris=URIS)
+    base.update(extra)
+    return base
+
+
+def writes(requests):
+    return [r for r in requests if r['method'] != 'GET']
+
+
+def ok(run):
+    assert not run.get('failed'), run.result.get('msg')
+    return run
+
+
+# ---------------------------------------------------------------- present
+
+def test_create(gitlab, run_module):
+    run = ok(run_module(MODULE, args(gitlab)))
+    apps = gitlab.applications()
+    assert len(apps) == 1
+    app = apps[0]
+    assert run['changed'] is True
+    assert run['id'] == app['id']
+    assert run['application_id'] == app['application_id']
+    assert run['secret'] == app['secret']
+    assert run['secret_issued'] is True
+    assert app['application_name'] == NAME
+    assert app['callback_url'] == '\n'.join(URIS)
+    assert app['scopes'] == ['read_user']
+    assert app['confidential'] is True
+    assert run['application']['redirect_uris'] == URIS
+    assert 'secret' not in run['application']
+    assert run['requests'] == 2  # one GET, one POST
+
+
+def test_no_op_makes_one_request_and_returns_given_secret(gitlab, run_module):
+    first = ok(run_module(MODULE, args(gitlab)))
+    before = len(gitlab.requests())
+    run = ok(run_module(MODULE, args(gitlab, secret=first['secret'])))
+    assert run['changed'] is False
+    assert run['requests'] == 1
+    assert len(gitlab.requests()) - before == 1
+    assert run['id'] == first['id']
+    assert run['application_id'] == first['application_id']
+    # Returned unmasked (not "********"), and flagged as not new.
+    assert run['secret'] == first['secret']
+    assert run['secret_issued'] is False
+
+
+def test_no_op_without_secret_returns_none(gitlab, run_module):
+    ok(run_module(MODULE, args(gitlab)))
+    run = ok(run_module(MODULE, args(gitlab)))
+    assert run['changed'] is False
+    assert 'secret' not in run.result
+    assert run['secret_issued'] is False
+
+
+def test_api_url_variants(gitlab, run_module):
+    ok(run_module(MODULE, args(gitlab)))
+    for url in (gitlab.url + '/', gitlab.url + '/api/v4', gitlab.url + '/api/v4/'):
+        run = ok(run_module(MODULE, args(gitlab, api_url=url)))
+        assert run['changed'] is False
+
+
+def test_whitespace_in_uris_is_not_drift(gitlab, run_module):
+    ok(run_module(MODULE, args(gitlab)))
+    run = ok(run_module(MODULE, args(gitlab, redirect_uris=[' ' + URIS[0] + ' ', URIS[1] + '\n'])))
+    assert run['changed'] is False
+
+
+@pytest.mark.parametrize('change, field', [
+    (dict(redirect_uris=OTHER_URIS), 'redirect_uris'),
+    (dict(redirect_uris=list(reversed(URIS))), 'redirect_uris'),
+    (dict(confidential=False), 'confidential'),
+    (dict(scopes=['read_user', 'openid']), 'scopes'),
+])
+def test_drift_recreates(gitlab, run_module, change, field):
+    first = ok(run_module(MODULE, args(gitlab)))
+    before = len(gitlab.requests())
+    run = ok(run_module(MODULE, args(gitlab, **change), diff=True))
+    log = gitlab.requests()[before:]
+    assert run['changed'] is True
+    assert run['drift'] == [field]
+    apps = gitlab.applications()
+    assert len(apps) == 1
+    new = apps[0]
+    assert new['id'] != first['id']
+    assert new['application_id'] != first['application_id']
+    assert run['id'] == new['id'] and run['secret'] == new['secret'] and run['secret_issued'] is True
+    assert run['deleted_ids'] == [first['id']]
+    # Create first, then delete the old one.
+    assert [(r['method'], r['path']) for r in writes(log)] == [
+        ('POST', '/api/v4/applications'), ('DELETE', '/api/v4/applications/%s' % first['id'])]
+    diff = run['diff']
+    assert diff['before']['id'] == first['id'] and diff['after']['id'] == new['id']
+    assert diff['before'][field] != diff['after'][field]
+    assert set(diff['after']) >= {'name', 'redirect_uris', 'scopes', 'confidential', 'id'}
+    assert first['secret'] not in json.dumps(diff) and new['secret'] not in json.dumps(diff)
+
+
+def test_scopes_compared_as_set(gitlab, run_module):
+    ok(run_module(MODULE, args(gitlab, scopes=['read_user', 'openid'])))
+    run = ok(run_module(MODULE, args(gitlab, scopes=['openid', 'read_user', 'openid'])))
+    assert run['changed'] is False
+
+
+def test_scopes_not_listed_cannot_drift(gitlab, run_module, monkeypatch):
+    """Older GitLab lists applications without scopes: no scope drift is detected."""
+    ok(run_module(MODULE, args(gitlab)))
+    original = gitlab.module.public_application
+
+    def without_scopes(app, with_secret=False):
+        data = original(app, with_secret)
+        data.pop('scopes', None)
+        return data
+
+    monkeypatch.setattr(gitlab.module, 'public_application', without_scopes)
+    run = ok(run_module(MODULE, args(gitlab, scopes=['api'])))
+    assert run['changed'] is False
+    assert run['application']['scopes'] is None
+
+
+def test_check_mode_makes_no_writes(gitlab, run_module):
+    # missing -> would create
+    run = ok(run_module(MODULE, args(gitlab), check=True, diff=True))
+    assert run['changed'] is True
+    assert gitlab.applications() == []
+    assert run['diff']['before'] == {}
+    assert run['diff']['after']['redirect_uris'] == URIS
+    assert 'id' not in run.result
+    # drift -> would recreate; renew and recreate -> would change
+    first = ok(run_module(MODULE, args(gitlab)))
+    for extra in (dict(redirect_uris=OTHER_URIS), dict(reauthorize='renew_secret'),
+                  dict(reauthorize='recreate'), dict(state='absent')):
+        before = len(gitlab.requests())
+        run = ok(run_module(MODULE, args(gitlab, **extra), check=True, diff=True))
+        assert run['changed'] is True, extra
+        assert writes(gitlab.requests()[before:]) == [], extra
+        assert run['requests'] == 1
+    apps = gitlab.applications()
+    assert len(apps) == 1 and apps[0]['id'] == first['id'] and apps[0]['secret'] == first['secret']
+    # in sync -> not changed in check mode either
+    run = ok(run_module(MODULE, args(gitlab), check=True))
+    assert run['changed'] is False
+
+
+def test_diff_of_no_op(gitlab, run_module):
+    ok(run_module(MODULE, args(gitlab)))
+    run = ok(run_module(MODULE, args(gitlab), diff=True))
+    assert run['changed'] is False
+    assert run['diff']['before'] == run['diff']['after']
+
+
+# ---------------------------------------------------------------- reauthorize
+
+def test_renew_secret(gitlab, run_module):
+    first = ok(run_module(MODULE, args(gitlab)))
+    run = ok(run_module(MODULE, args(gitlab, reauthorize='renew_secret', secret=first['secret']), diff=True))
+    app = gitlab.applications()[0]
+    assert run['changed'] is True
+    assert app['id'] == first['id'] and app['application_id'] == first['application_id']
+    assert app['secret'] != first['secret']
+    assert run['secret'] == app['secret'] and run['secret_issued'] is True
+    assert run['diff']['before']['secret'] != run['diff']['after']['secret']
+    assert app['secret'] not in json.dumps(run['diff'])
+    # every run with the switch on is a change
+    again = ok(run_module(MODULE, args(gitlab, reauthorize='renew_secret')))
+    assert again['changed'] is True and again['secret'] != run['secret']
+
+
+def test_reauthorize_recreate(gitlab, run_module):
+    first = ok(run_module(MODULE, args(gitlab)))
+    run = ok(run_module(MODULE, args(gitlab, reauthorize='recreate')))
+    apps = gitlab.applications()
+    assert run['changed'] is True and run['drift'] == []
+    assert len(apps) == 1 and apps[0]['id'] != first['id']
+    assert run['application_id'] == apps[0]['application_id'] != first['application_id']
+    assert run['secret'] == apps[0]['secret']
+
+
+def test_renew_on_missing_application_creates_it(gitlab, run_module):
+    run = ok(run_module(MODULE, args(gitlab, reauthorize='renew_secret')))
+    assert run['changed'] is True and len(gitlab.applications()) == 1
+    assert run['secret'] == gitlab.applications()[0]['secret']
+
+
+# ---------------------------------------------------------------- absent, duplicates, match
+
+def test_absent_deletes_all_of_that_name(gitlab, run_module):
+    gitlab.add_application(NAME, URIS)
+    gitlab.add_application(NAME, OTHER_URIS)
+    keep = gitlab.add_application('Something else', URIS)
+    run = ok(run_module(MODULE, dict(api_url=gitlab.url, api_token=ADMIN_TOKEN, name=NAME, state='absent'),
+                        diff=True))
+    assert run['changed'] is True
+    assert sorted(run['deleted_ids']) == [1, 2]
+    assert [a['id'] for a in gitlab.applications()] == [keep['id']]
+    assert len(run['diff']['before']['applications']) == 2 and run['diff']['after'] == {}
+    again = ok(run_module(MODULE, dict(api_url=gitlab.url, api_token=ADMIN_TOKEN, name=NAME, state='absent')))
+    assert again['changed'] is False and again['requests'] == 1
+
+
+def test_duplicates_without_a_clear_match_fail(gitlab, run_module):
+    a = gitlab.add_application(NAME, OTHER_URIS)
+    b = gitlab.add_application(NAME, ['https://elsewhere.test/cb'])
+    before = len(gitlab.requests())
+    run = run_module(MODULE, args(gitlab))
+    assert run['failed'] is True
+    assert '2 applications are named "GitLab Mattermost"' in run['msg']
+    assert 'id %s' % a['id'] in run['msg'] and 'id %s' % b['id'] in run['msg']
+    assert writes(gitlab.requests()[before:]) == []
+    assert len(gitlab.applications()) == 2
+
+
+def test_duplicates_picked_by_redirect_uris(gitlab, run_module):
+    gitlab.add_application(NAME, OTHER_URIS)
+    mine = gitlab.add_application(NAME, URIS)
+    run = ok(run_module(MODULE, args(gitlab)))
+    assert run['changed'] is False
+    assert run['id'] == mine['id']
+    assert 'left alone' in run.output
+    assert len(gitlab.applications()) == 2
+
+
+def test_match_name_and_redirect_uris(gitlab, run_module):
+    other = gitlab.add_application(NAME, OTHER_URIS)
+    run = ok(run_module(MODULE, args(gitlab, match='name_and_redirect_uris')))
+    assert run['changed'] is True and run['deleted_ids'] == []
+    ids = sorted(a['id'] for a in gitlab.applications())
+    assert ids == [other['id'], run['id']]
+    run = ok(run_module(MODULE, args(gitlab, match='name_and_redirect_uris', state='absent')))
+    assert run['deleted_ids'] == [ids[1]]
+    assert [a['id'] for a in gitlab.applications()] == [other['id']]
+
+
+def test_pagination_walks_all_pages(gitlab, run_module):
+    for index in range(230):
+        gitlab.add_application('filler %d' % index, ['https://filler.test/%d' % index])
+    ok(run_module(MODULE, args(gitlab)))
+    run = ok(run_module(MODULE, args(gitlab)))
+    assert run['changed'] is False
+    assert run['requests'] == 3
+    pages = [r for r in gitlab.requests() if r['method'] == 'GET']
+    assert len(pages) == 6
+
+
+# ---------------------------------------------------------------- errors
+
+def test_401(gitlab, run_module):
+    run = run_module(MODULE, args(gitlab, api_token='glpat-wrong'))
+    assert run['failed'] is True
+    assert 'GitLab rejected the token (401 Unauthorized): check api_token' in run['msg']
+    assert 'glpat-wrong' not in run.output
+
+
+def test_403_non_admin(gitlab, run_module):
+    run = run_module(MODULE, args(gitlab, api_token=USER_TOKEN))
+    assert run['failed'] is True
+    assert '403 Forbidden' in run['msg'] and "not an administrator's" in run['msg']
+
+
+def test_404_bad_api_url(gitlab, run_module):
+    run = run_module(MODULE, args(gitlab, api_url=gitlab.url + '/gitlab'))
+    assert run['failed'] is True
+    assert '404' in run['msg'] and 'api_url' in run['msg'] and 'probably wrong' in run['msg']
+
+
+def test_invalid_api_url(run_module):
+    run = run_module(MODULE, dict(api_url='gitlab.example.com', api_token=ADMIN_TOKEN, name=NAME,
+                                  redirect_uris=URIS))
+    assert run['failed'] is True and "api_url must be GitLab's base URL" in run['msg']
+
+
+def test_400_field_errors(gitlab, run_module):
+    run = run_module(MODULE, args(gitlab, scopes=['no_such_scope']))
+    assert run['failed'] is True
+    assert '400 Bad Request' in run['msg'] and 'scopes' in run['msg']
+    assert gitlab.applications() == []
+
+
+def test_500_on_create_creates_nothing(gitlab, run_module):
+    gitlab.fault(path_regex='^/api/v4/applications$', method='POST', status=500, count=1)
+    run = run_module(MODULE, args(gitlab))
+    assert run['failed'] is True
+    assert 'HTTP 500' in run['msg'] and '500 Internal Server Error' in run['msg']
+    assert gitlab.applications() == []
+
+
+def test_recreate_keeps_old_when_create_fails(gitlab, run_module):
+    first = ok(run_module(MODULE, args(gitlab)))
+    gitlab.fault(path_regex='^/api/v4/applications$', method='POST', status=502, count=1)
+    run = run_module(MODULE, args(gitlab, redirect_uris=OTHER_URIS))
+    assert run['failed'] is True and '502' in run['msg']
+    apps = gitlab.applications()
+    assert len(apps) == 1 and apps[0]['id'] == first['id'] and apps[0]['secret'] == first['secret']
+    assert not any(r['method'] == 'DELETE' for r in gitlab.requests())
+
+
+def test_recreate_reports_both_ids_when_delete_fails(gitlab, run_module):
+    first = ok(run_module(MODULE, args(gitlab)))
+    gitlab.fault(path_regex='^/api/v4/applications/\\d+$', method='DELETE', status=500, count=1)
+    run = run_module(MODULE, args(gitlab, redirect_uris=OTHER_URIS))
+    assert run['failed'] is True
+    apps = {a['id']: a for a in gitlab.applications()}
+    assert len(apps) == 2
+    new_id = max(apps)
+    assert 'new application id %s' % new_id in run['msg']
+    assert 'old one id %s' % first['id'] in run['msg']
+    # the new application and its secret are in the failed result
+    assert run['id'] == new_id and run['secret'] == apps[new_id]['secret']
+    # the next run settles on the new application (its redirect URIs match)
+    again = ok(run_module(MODULE, args(gitlab, redirect_uris=OTHER_URIS)))
+    assert again['changed'] is False and again['id'] == new_id
+
+
+def test_timeout(gitlab, run_module):
+    gitlab.fault(path_regex='^/api/v4/applications', method='GET', delay=4, count=1)
+    run = run_module(MODULE, args(gitlab, timeout=1))
+    assert run['failed'] is True
+    assert 'did not answer within 1 seconds' in run['msg'] and gitlab.url in run['msg']
+
+
+def test_connection_refused(run_module):
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    url = 'http://127.0.0.1:%d' % port
+    run = run_module(MODULE, dict(api_url=url, api_token=ADMIN_TOKEN, name=NAME, redirect_uris=URIS))
+    assert run['failed'] is True
+    assert 'Could not reach GitLab at %s' % url in run['msg']
+
+
+def test_token_from_environment(gitlab, run_module):
+    task = args(gitlab)
+    del task['api_token']
+    run = ok(run_module(MODULE, task, env={'GITLAB_API_TOKEN': ADMIN_TOKEN}))
+    assert run['changed'] is True
+
+
+def test_redirect_uris_required_when_present(gitlab, run_module):
+    run = run_module(MODULE, dict(api_url=gitlab.url, api_token=ADMIN_TOKEN, name=NAME))
+    assert run['failed'] is True and 'redirect_uris' in run['msg']
+
+
+# ---------------------------------------------------------------- secrets in output
+
+def test_secrets_not_in_verbose_output_with_no_log(gitlab, run_module):
+    """The role's way: no_log on the task. Nothing secret in a -vvv run."""
+    created = run_module(MODULE, args(gitlab), verbosity=3, no_log=True, diff=True)
+    assert created['changed'] is True
+    secret = gitlab.applications()[0]['secret']
+    assert created['secret'] == secret  # registered for the playbook...
+    assert secret not in created.output  # ...but never printed
+    assert ADMIN_TOKEN not in created.output
+    renewed = run_module(MODULE, args(gitlab, reauthorize='renew_secret', secret=secret), verbosity=3,
+                         no_log=True, diff=True)
+    new_secret = gitlab.applications()[0]['secret']
+    assert renewed['secret'] == new_secret
+    for value in (secret, new_secret, ADMIN_TOKEN):
+        assert value not in renewed.output
+
+
+def test_option_values_masked_without_no_log(gitlab, run_module):
+    """Without no_log on the task the token and the given secret stay out of the logged arguments."""
+    created = ok(run_module(MODULE, args(gitlab)))
+    run = run_module(MODULE, args(gitlab, secret=created['secret'], redirect_uris=OTHER_URIS), verbosity=3,
+                     diff=True)
+    assert run['changed'] is True
+    assert ADMIN_TOKEN not in run.output
+    # the old secret (option value) is masked everywhere; the diff never holds a secret
+    assert created['secret'] not in run.output
+    assert run['secret'] not in json.dumps(run['diff'])
+    assert '"secret": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"' in run.output  # the logged arguments
+
+
+def test_given_secret_returned_but_masked_in_arguments(gitlab, run_module):
+    """A no-op run hands the caller's secret back unmasked; the logged arguments keep it masked."""
+    created = ok(run_module(MODULE, args(gitlab)))
+    run = ok(run_module(MODULE, args(gitlab, secret=created['secret']), verbosity=3))
+    assert run['changed'] is False and run['secret'] == created['secret']
+    # -vvv prints the result: the secret as returned value, once, and the masked arguments.
+    assert run.output.count(created['secret']) == 1
+    assert '"secret": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"' in run.output
+    assert '"api_token": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"' in run.output
+    assert ADMIN_TOKEN not in run.output
