@@ -8,7 +8,7 @@ export PATH="${venv}/bin:${PATH}"
 "${WORLD_DIR}/up.sh"
 # shellcheck source=/dev/null
 source "${CHATOPS_CACHE}/world.env"
-cd "${REPO_DIR}"
+cd "${REPO_DIR}" || exit 1
 molecule converge -s single_server
 molecule verify -s single_server
 ip="$(docker inspect -f "{{(index .NetworkSettings.Networks \"${TEST_NETWORK}\").IPAddress}}" single-server)"

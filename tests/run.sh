@@ -59,8 +59,9 @@ PY
 if want static; then
   timed yamllint yamllint -s .
   timed ansible-lint ansible-lint --offline
-  command -v rsync >/dev/null && command -v shellcheck >/dev/null \
-    || { apt-get update -qq && apt-get install -y -qq rsync shellcheck >/dev/null; }
+  if ! command -v rsync >/dev/null || ! command -v shellcheck >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq rsync shellcheck >/dev/null
+  fi
   timed ansible-test-sanity sanity
 fi
 

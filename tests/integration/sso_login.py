@@ -43,7 +43,7 @@ def main():
         urllib.request.HTTPCookieProcessor(jar), urllib.request.HTTPSHandler(context=context), NoRedirect)
 
     url, hops = f"{site}/oauth/gitlab/login", []
-    for _ in range(args.max_hops):
+    for _hop in range(args.max_hops):
         try:
             answer = opener.open(url, timeout=30)
             status, location, body = answer.status, None, answer.read()

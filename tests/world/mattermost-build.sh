@@ -33,7 +33,7 @@ export CGO_ENABLED=0
 # The server's go.mod carries replace directives, which `go install
 # module@version` refuses; a throwaway wrapper module that requires the server
 # and repeats those directives builds it instead.
-cd "${build}/wrapper"
+cd "${build}/wrapper" || exit 1
 go mod init chatops.test/mattermost-build >/dev/null 2>&1
 log "downloading ${module}@${module_version}"
 server_gomod="$(go mod download -json "${module}@${module_version}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')"
