@@ -43,6 +43,9 @@ SOURCES
   : >"${rootfs}/etc/machine-id"
   rm -f "${rootfs}/var/lib/dbus/machine-id"
   rm -rf "${rootfs}/var/lib/apt/lists/"* "${rootfs}/var/cache/apt/archives/"*.deb
+  # Empty package lists must look stale, as on any host, or apt's
+  # cache_valid_time would skip the first update.
+  touch -d '2000-01-01' "${rootfs}/var/lib/apt/lists"
   log "packing ${rootfs_tar}"
   mkdir -p "$(dirname "${rootfs_tar}")"
   tar -C "${rootfs}" -cf "${rootfs_tar}.tmp" .
