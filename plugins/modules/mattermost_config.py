@@ -33,6 +33,7 @@ attributes:
     support: full
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
   platform:
+    support: full
     platforms: posix
     description: Target OS/families that can be operated against.
 options:
@@ -139,8 +140,7 @@ def dotted_keys(tree, prefix=""):
     """Dotted names of every leaf in a settings tree."""
     for key, value in tree.items():
         if isinstance(value, dict) and value:
-            for leaf in dotted_keys(value, prefix + key + "."):
-                yield leaf
+            yield from dotted_keys(value, prefix + key + ".")
         else:
             yield prefix + key
 
