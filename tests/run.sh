@@ -69,13 +69,47 @@ if want unit; then
   timed pytest-unit python -m pytest -q tests/unit
 fi
 
+# Scenarios run in two lanes at once: those marked "shared" in scenarios.txt
+# reset or count what the world's GitLab emulator and SMTP sink hold, so they
+# run one after another; the others only use their own containers. Each
+# scenario's output goes to tests/output/molecule-<scenario>.log; the tail of
+# a failed one is printed.
+run_lane() { # run_lane SCENARIO...: runs scenarios in order, one result file each
+  local scenario rc start
+  for scenario in "$@"; do
+    start=$(date +%s)
+    molecule test -s "${scenario}" >"${OUTPUT_DIR}/molecule-${scenario}.log" 2>&1
+    rc=$?
+    echo "${scenario} ${rc} $(( $(date +%s) - start ))" >"${OUTPUT_DIR}/molecule-${scenario}.result"
+  done
+}
+
 if want molecule; then
   "${WORLD_DIR}/up.sh" || { log "the test world did not come up"; exit 1; }
   # shellcheck source=/dev/null
   source "${CHATOPS_CACHE}/world.env"
-  scenarios="${SCENARIOS:-$(cat "${REPO_DIR}/extensions/molecule/scenarios.txt")}"
-  for scenario in ${scenarios}; do
-    timed "molecule-${scenario}" molecule test -s "${scenario}"
+  OUTPUT_DIR="${REPO_DIR}/tests/output"
+  mkdir -p "${OUTPUT_DIR}"
+  rm -f "${OUTPUT_DIR}"/molecule-*.result
+  shared=() own=()
+  while read -r name lane; do
+    [[ -z "${name}" || "${name}" == \#* ]] && continue
+    if [[ -n "${SCENARIOS:-}" && " ${SCENARIOS} " != *" ${name} "* ]]; then continue; fi
+    if [[ "${lane}" == shared ]]; then shared+=("${name}"); else own+=("${name}"); fi
+  done <"${REPO_DIR}/extensions/molecule/scenarios.txt"
+  log "molecule lanes: shared world state: ${shared[*]:-none}; own containers: ${own[*]:-none}"
+  run_lane "${shared[@]}" &
+  shared_pid=$!
+  run_lane "${own[@]}"
+  wait "${shared_pid}"
+  for scenario in "${shared[@]}" "${own[@]}"; do
+    read -r _ rc seconds <"${OUTPUT_DIR}/molecule-${scenario}.result" || { rc=1; seconds=0; }
+    printf '%-40s %5ss  %s\n' "molecule-${scenario}" "${seconds}" "$([[ $rc -eq 0 ]] && echo ok || echo FAILED)" >>"${RUN_LOG}"
+    if [[ "${rc}" -ne 0 ]]; then
+      echo "---- molecule-${scenario} failed; last lines of tests/output/molecule-${scenario}.log:"
+      tail -n 80 "${OUTPUT_DIR}/molecule-${scenario}.log"
+    fi
+    record "molecule-${scenario}" "${rc}"
   done
 fi
 
