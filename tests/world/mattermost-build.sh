@@ -5,6 +5,8 @@
 #   dist/<version>/mattermost-team-<version>-linux-amd64.tar.gz
 # Usage: mattermost-build.sh <version>   (a version listed in mattermost-builds.txt)
 # Cached by version: a tarball already in dist/ is not rebuilt.
+# A line marked `broken` reuses the real build with the same pins and swaps in
+# a bin/mattermost that exits at once (rollback tests).
 source "$(dirname "$0")/lib.sh"
 
 version="${1:?usage: $0 <version>}"
@@ -16,6 +18,31 @@ dist="${CHATOPS_CACHE}/mattermost/dist/${version}"
 tarball="${dist}/mattermost-team-${version}-linux-amd64.tar.gz"
 if [[ -s "${tarball}" && -s "${tarball}.sha256" ]]; then
   log "mattermost ${version} already built: ${tarball}"
+  exit 0
+fi
+
+if [[ "${broken:-}" == "broken" ]]; then
+  # A deliberately broken release for rollback tests: the tarball of the real
+  # build with the same pins, its bin/mattermost replaced by a script that
+  # exits at once. No compile: unpack, swap, repack.
+  base="$(awk -v m="${module_version}" -v p="${public_pin}" \
+    '!/^#/ && $2 == m && $3 == p && $4 != "broken" {print $1; exit}' "${WORLD_DIR}/mattermost-builds.txt")"
+  [[ -n "${base}" ]] || die "broken ${version}: list a real build with the same pins in mattermost-builds.txt"
+  "${WORLD_DIR}/mattermost-build.sh" "${base}"
+  base_tarball="${CHATOPS_CACHE}/mattermost/dist/${base}/mattermost-team-${base}-linux-amd64.tar.gz"
+  stage_root="${CHATOPS_CACHE}/mattermost/build-${version}"
+  rm -rf "${stage_root}"
+  mkdir -p "${stage_root}" "${dist}"
+  tar -C "${stage_root}" -xzf "${base_tarball}"
+  printf '#!/bin/sh\necho "mattermost %s: broken test build, exiting" >&2\nexit 1\n' "${version}" \
+    > "${stage_root}/mattermost/bin/mattermost"
+  chmod 0755 "${stage_root}/mattermost/bin/mattermost"
+  printf '%s\n' "${version}" > "${stage_root}/mattermost/VERSION"
+  tar -C "${stage_root}" --owner=0 --group=0 -czf "${tarball}.tmp" mattermost
+  mv "${tarball}.tmp" "${tarball}"
+  (cd "${dist}" && sha256sum "$(basename "${tarball}")" > "$(basename "${tarball}").sha256")
+  rm -rf "${stage_root}"
+  log "built broken ${tarball} from ${base} ($(du -h "${tarball}" | cut -f1))"
   exit 0
 fi
 
@@ -120,12 +147,6 @@ cp "${stage}/client/root.html" "${stage}/client/index.html"
 mkdir -p "${stage}/client/plugins"
 cp "${server_dir}/../LICENSE.txt" "${stage}/" 2>/dev/null || cp "${server_dir}/LICENSE.txt" "${stage}/" 2>/dev/null || true
 printf '%s\n' "${version}" > "${stage}/VERSION"
-
-if [[ "${broken:-}" == "broken" ]]; then
-  # A deliberately broken release for rollback tests: the binary exits at once.
-  printf '#!/bin/sh\necho "broken test build" >&2\nexit 1\n' > "${stage}/bin/mattermost"
-  chmod 0755 "${stage}/bin/mattermost"
-fi
 
 mkdir -p "${dist}"
 tar -C "${build}/stage" --owner=0 --group=0 -czf "${tarball}.tmp" mattermost
