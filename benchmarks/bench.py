@@ -67,7 +67,7 @@ PHASES = [
     ('database', re.compile(r'^community\.postgresql\.|\|(Start PostgreSQL|Create the database( role)?( and database)?'
                             r'|Give the database role the public schema)$')),
     ('first start', re.compile(r'\|(Restart mattermost|Check Mattermost answers( after the restart)?'
-                               r'|Wait for Mattermost to answer|Wait for /api/v4/system/ping to report OK'
+                               r'|Wait for Mattermost to answer|Wait for /api/v4/system/ping to report OK( .*)?'
                                r'|Enable and start Mattermost|Apply pending restarts before checking the service)$',
                                re.I)),
 ]
@@ -143,7 +143,8 @@ class Bench:
         self.metrics = []
         self.details = {}
         self.errors = []
-        self.inventory = self.work / 'inventory.yml'
+        self.inventory = self.work / 'inventory.json'
+        self.load_at_start = os.getloadavg()
 
     # ---------------------------------------------------------------- output
     def metric(self, name, value, unit, note=''):
@@ -230,14 +231,14 @@ class Bench:
                 hosts[name].update(mattermost_server_external_url='https://mattermost-%d.bench.test' % i,
                                    mattermost_gitlab_sso_application_name='GitLab Mattermost (bench host %d)' % i)
         inventory = {'all': {'children': {'mattermost': {'hosts': hosts, 'vars': group_vars}}}}
-        # JSON is YAML; no secrets beyond the test world's fixed ones.
+        # JSON (the yaml inventory plugin reads .json); no secrets beyond the test world's fixed ones.
         self.inventory.write_text(json.dumps(inventory, indent=2), encoding='utf-8')
         self.details['inventory_vars'] = {k: v for k, v in group_vars.items()
                                           if 'password' not in k and 'token' not in k}
 
     # --------------------------------------------------------------- ansible
     def playbook(self, tag, hosts, forks=1, check=False, timeout=3600, playbook='chatops.mattermost.split_server',
-                 extra=None, inventory=True):
+                 extra=None, inventory=True, extra_env=None):
         """Runs a playbook with the bench_timer callback; returns a summary dict."""
         timer = self.work / ('%s.timer.json' % tag)
         cmd = ['ansible-playbook']
@@ -258,6 +259,7 @@ class Bench:
             'ANSIBLE_NOCOLOR': '1',
             'ANSIBLE_RETRY_FILES_ENABLED': 'false',
             'ANSIBLE_INTERPRETER_PYTHON': '/usr/bin/python3',
+            **(extra_env or {}),
         })
         data = json.loads(timer.read_text(encoding='utf-8')) if timer.exists() else None
         stats = (data or {}).get('stats', {})
@@ -268,6 +270,12 @@ class Bench:
         if data:
             summary['changed_tasks'] = sorted({t['name'] for t in data['tasks']
                                                for h in t['hosts'].values() if h.get('changed')})
+            tasks = data['tasks']
+            summary['tasks'] = len(tasks)
+            summary['tasks_ran'] = sum(1 for t in tasks if any(h['status'] != 'skipped' for h in t['hosts'].values()))
+            durations = [((tasks[i + 1]['start'] if i + 1 < len(tasks) else data['ended']) - t['start'], t['name'])
+                         for i, t in enumerate(tasks)]
+            summary['slowest_tasks'] = [dict(task=n, seconds=round(s, 2)) for s, n in sorted(durations)[::-1][:8]]
         log('%s: rc=%d in %.1fs, changed=%d' % (tag, rc, seconds, summary['changed']))
         self.details.setdefault('runs', {})[tag] = {k: v for k, v in summary.items() if k != 'stats'}
         if rc != 0 or data is None:
@@ -412,7 +420,7 @@ class Bench:
 
         # 1. Converge of one fresh host, by phase; the same phases by hand.
         first = self.hosts[0]
-        summary, data = self.playbook('converge-1', [first], timeout=2400)
+        summary, data = self.playbook('converge-first', [first], timeout=2400)
         phases, per_task = self.phases(data, summary['seconds'])
         self.details['converge_1'] = dict(phases=phases, tasks=per_task)
         self.metric('converge, 1 fresh host', summary['seconds'], 's',
@@ -475,8 +483,9 @@ class Bench:
         others = self.hosts[1:]
         if others:
             try:
-                summary, _ = self.playbook('converge-%d' % len(others), others, forks=len(self.hosts), timeout=5400)
-                self.metric('converge, %d fresh hosts at once (forks=%d)' % (len(others), len(self.hosts)),
+                summary, _ = self.playbook('converge-others', others, forks=len(self.hosts), timeout=5400)
+                self.metric('converge, %d fresh host%s at once (forks=%d)'
+                            % (len(others), '' if len(others) == 1 else 's', len(self.hosts)),
                             summary['seconds'], 's', 'changed=%d' % summary['changed'])
             except BenchError as err:
                 self.error('converge of %d hosts' % len(others), err)
@@ -488,6 +497,14 @@ class Bench:
         self.noop_metric('no-op re-run, 1 host', summary)
         self.metric('  GitLab requests in that run', noop_requests, 'requests',
                     'emulator request log; goal 1 %s' % ('✓' if noop_requests == 1 else '✗'))
+        self.details['noop_1_slowest_tasks'] = summary.get('slowest_tasks')
+        # Same run with SSH-style pipelining (fewer docker exec round trips per
+        # task); the collection's scenarios run without it.
+        try:
+            summary, _ = self.playbook('noop-1-pipelining', [first], extra_env={'ANSIBLE_PIPELINING': 'true'})
+            self.noop_metric('  same, ANSIBLE_PIPELINING=true', summary)
+        except BenchError as err:
+            self.error('no-op run with pipelining', err)
         if others:
             try:
                 summary, _ = self.playbook('noop-%d' % len(self.hosts), self.hosts, forks=len(self.hosts))
@@ -499,7 +516,8 @@ class Bench:
         try:
             summary, _ = self.playbook('check-1', [first], check=True)
             self.metric('check mode (--check), 1 converged host', summary['seconds'], 's',
-                        'changed=%d %s' % (summary['changed'], '✓' if summary['changed'] == 0 else '✗'))
+                        'changed=%d %s; %d tasks ran' % (summary['changed'], '✓' if summary['changed'] == 0 else '✗',
+                                                         summary.get('tasks_ran', 0)))
         except BenchError as err:
             self.error('check mode', err)
 
@@ -523,6 +541,8 @@ class Bench:
     def noop_metric(self, name, summary):
         ok = summary['changed'] == 0
         note = 'changed=%d %s' % (summary['changed'], '✓' if ok else '✗ ' + ', '.join(summary.get('changed_tasks', [])))
+        if summary.get('tasks_ran'):
+            note += '; %d tasks ran, %.2f s each' % (summary['tasks_ran'], summary['seconds'] / summary['tasks_ran'])
         self.metric(name, summary['seconds'], 's', note)
         if not ok:
             self.errors.append(dict(step=name, error='a no-op run changed %d task(s): %s'
@@ -530,7 +550,8 @@ class Bench:
 
     # --------------------------------------------------------------- report
     def machine(self):
-        info = dict(cpus=os.cpu_count(), kernel=platform.release(), python=platform.python_version())
+        info = dict(cpus=os.cpu_count(), kernel=platform.release(), python=platform.python_version(),
+                    loadavg_at_start=self.load_at_start)
         try:
             with open('/proc/meminfo', encoding='utf-8') as handle:
                 kib = int(handle.readline().split()[1])
@@ -579,7 +600,10 @@ class Bench:
             print('\nerrors:')
             for err in self.errors:
                 print('  %s: %s' % (err['step'], err['error'].splitlines()[0] if err['error'] else ''))
-        print('\nresults: %s (logs and per-task timings in %s)' % (path, self.work))
+        print('\nload average (1, 5, 15 min) at start %s, at end %s on %s CPUs' % (
+            ' '.join('%.1f' % x for x in self.load_at_start), ' '.join('%.1f' % x for x in os.getloadavg()),
+            os.cpu_count()))
+        print('results: %s (logs and per-task timings in %s)' % (path, self.work))
 
 
 def main():

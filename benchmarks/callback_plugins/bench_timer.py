@@ -13,6 +13,9 @@ is. Times are time.time() seconds.
 
 from __future__ import annotations
 
+# TaskResult exposes the result and host only as _result and _host.
+# pylint: disable=protected-access
+
 DOCUMENTATION = r"""
 name: bench_timer
 type: aggregate
