@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: Contributors to the chatops.mattermost collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -71,7 +70,7 @@ PHASES = [
                                r'|Enable and start Mattermost|Apply pending restarts before checking the service)$',
                                re.I)),
 ]
-PHASE_NAMES = [p for p, _ in PHASES] + ['other']
+PHASE_NAMES = [phase[0] for phase in PHASES] + ['other']
 
 
 class BenchError(Exception):
@@ -156,15 +155,15 @@ class Bench:
 
     # ------------------------------------------------------------ containers
     def cleanup_stale(self):
-        _, out, _ = run(['docker', 'ps', '-aq', '--filter', 'label=' + LABEL], 60)
+        dummy_rc, out, dummy_secs = run(['docker', 'ps', '-aq', '--filter', 'label=' + LABEL], 60)
         stale = out.split()
         if stale:
             log('removing %d container(s) left over by an earlier benchmark run' % len(stale))
             run(['docker', 'rm', '-f'] + stale, 120)
 
     def cleanup(self):
-        _, out, _ = run(['docker', 'ps', '-aq', '--filter', 'label=chatops-mm-bench-run=' + self.run_id], 60,
-                        check=False)
+        dummy_rc, out, dummy_secs = run(
+            ['docker', 'ps', '-aq', '--filter', 'label=chatops-mm-bench-run=' + self.run_id], 60, check=False)
         ids = out.split()
         if not ids:
             return
@@ -180,7 +179,7 @@ class Bench:
             + SYSTEMD_FLAGS + [self.image, '/lib/systemd/systemd'], 120)
 
     def wait_booted(self, name):
-        rc, out, _ = run(['docker', 'exec', name, 'systemctl', 'is-system-running', '--wait'], 300, check=False)
+        rc, out, dummy_secs = run(['docker', 'exec', name, 'systemctl', 'is-system-running', '--wait'], 300, check=False)
         state = out.strip().splitlines()[-1] if out.strip() else ''
         if state not in ('running', 'degraded'):
             raise BenchError('%s did not boot (systemctl is-system-running: %r, rc=%d)' % (name, state, rc))
@@ -193,11 +192,11 @@ class Bench:
                  '-v', '%s:/opt/emulators:ro' % (REPO_DIR / 'tests' / 'emulators'),
                  self.image, 'python3', '/opt/emulators/gitlab_emulator.py', '--host', '0.0.0.0', '--port', '80',
                  '--external-url', self.gitlab_url], 120)
-        _, out, _ = run(['docker', 'inspect', '-f',
-                         '{{(index .NetworkSettings.Networks "%s").IPAddress}}' % self.network,
-                         self.gitlab_container], 30)
+        dummy_rc, out, dummy_secs = run(
+            ['docker', 'inspect', '-f', '{{(index .NetworkSettings.Networks "%s").IPAddress}}' % self.network,
+             self.gitlab_container], 30)
         self.gitlab_ip = out.strip()
-        for _ in range(60):
+        for dummy in range(60):
             try:
                 with urllib.request.urlopen('http://%s/-/health' % self.gitlab_ip, timeout=2):  # nosec
                     break
@@ -315,15 +314,15 @@ class Bench:
         """What the converge phases cost with plain commands on a fresh host."""
         host = self.floor_host
         floor = {}
-        _, _, floor['apt-get update'] = self.dexec(host, 'apt-get update -qq')
-        _, _, floor['apt-get install'] = self.dexec(
+        dummy_rc, dummy_out, floor['apt-get update'] = self.dexec(host, 'apt-get update -qq')
+        dummy_rc, dummy_out, floor['apt-get install'] = self.dexec(
             host, 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq %s >/dev/null' % ' '.join(ROLE_PACKAGES))
         url = '%s/%s/mattermost-team-%s-linux-amd64.tar.gz' % (self.download_base, self.version, self.version)
-        _, _, floor['download + checksum + tar'] = self.dexec(
+        dummy_rc, dummy_out, floor['download + checksum + tar'] = self.dexec(
             host, 'set -e; mkdir -p /opt/floor/mm; curl -fsS -o /opt/floor/mm.tar.gz %s; '
                   'echo "%s  /opt/floor/mm.tar.gz" | sha256sum -c --quiet; '
                   'tar -C /opt/floor/mm --strip-components=1 -xzf /opt/floor/mm.tar.gz' % (url, self.sha256))
-        _, _, floor['createuser + createdb'] = self.dexec(
+        dummy_rc, dummy_out, floor['createuser + createdb'] = self.dexec(
             host, "set -e; cd /; systemctl start postgresql; "
                   "runuser -u postgres -- psql -qc \"CREATE ROLE mattermost LOGIN PASSWORD 'floor-Pa55'\"; "
                   "runuser -u postgres -- createdb -O mattermost -E UTF8 -T template0 mattermost; "
@@ -338,10 +337,10 @@ class Bench:
                   '  if curl -fsS --max-time 2 %s 2>/dev/null | grep -q \'"status":"OK"\'; then ok=1; break; fi; '
                   '  sleep 0.2; '
                   'done; e=$(date +%%s.%%N); echo "$s $r $e $ok"') % (start_cmd, PING)
-        _, out, _ = self.dexec(host, script, timeout=600)
+        dummy_rc, out, dummy_secs = self.dexec(host, script, timeout=600)
         start, returned, end, ok = out.split()[-4:]
         if ok != '1':
-            _, journal, _ = run(['docker', 'exec', host, 'journalctl', '-n', '20', '--no-pager'], 60, check=False)
+            dummy_rc, journal, dummy_secs = run(['docker', 'exec', host, 'journalctl', '-n', '20', '--no-pager'], 60, check=False)
             raise BenchError('Mattermost on %s did not answer the ping within 300 s:\n%s' % (host, journal))
         return float(returned) - float(start), float(end) - float(start)
 
@@ -398,9 +397,10 @@ class Bench:
         args = json.dumps(dict(api_url='http://%s' % self.gitlab_ip, api_token='glpat-admin-token',
                                name=app['application_name'], redirect_uris=app['callback_url'].split('\n'),
                                scopes=app['scopes'], confidential=True))
-        _, out, adhoc = run(['ansible', 'localhost', '-c', 'local', '-m', 'chatops.mattermost.gitlab_application',
-                             '-a', args], 300, log_file=self.work / 'module-adhoc.log',
-                            extra_env={'ANSIBLE_INTERPRETER_PYTHON': sys.executable, 'ANSIBLE_NOCOLOR': '1'})
+        dummy_rc, out, adhoc = run(
+            ['ansible', 'localhost', '-c', 'local', '-m', 'chatops.mattermost.gitlab_application', '-a', args], 300,
+            log_file=self.work / 'module-adhoc.log',
+            extra_env={'ANSIBLE_INTERPRETER_PYTHON': sys.executable, 'ANSIBLE_NOCOLOR': '1'})
         adhoc_changed = '"changed": true' in out
         self.details['module']['adhoc_seconds'] = round(adhoc, 2)
         return times, module_requests, emulator_count, changed_items, adhoc, adhoc_changed
@@ -468,8 +468,8 @@ class Bench:
         self.metric('  phase: other', phases['other'], 's', 'preflight, files, config, nginx, TLS, SSO, facts, start-up')
         if floor:
             self.metric('floor: apt-get update + install', round(pkg_floor, 2), 's',
-                        'update %.1f + install %.1f; %s' % (floor['apt-get update'], floor['apt-get install'],
-                                                              ' '.join(ROLE_PACKAGES)))
+                        'update %.1f + install %.1f; %s'
+                        % (floor['apt-get update'], floor['apt-get install'], ' '.join(ROLE_PACKAGES)))
             self.metric('floor: curl + sha256sum + tar', round(unpack_floor, 2), 's', 'from artifacts.test')
             self.metric('floor: createuser + createdb', round(db_floor, 2), 's', 'psql CREATE ROLE, createdb, schema')
         if empty_start is not None:
@@ -483,7 +483,7 @@ class Bench:
         others = self.hosts[1:]
         if others:
             try:
-                summary, _ = self.playbook('converge-others', others, forks=len(self.hosts), timeout=5400)
+                summary, dummy_data = self.playbook('converge-others', others, forks=len(self.hosts), timeout=5400)
                 self.metric('converge, %d fresh host%s at once (forks=%d)'
                             % (len(others), '' if len(others) == 1 else 's', len(self.hosts)),
                             summary['seconds'], 's', 'changed=%d' % summary['changed'])
@@ -492,7 +492,7 @@ class Bench:
                 others = []
 
         before = self.gitlab_requests()
-        summary, _ = self.playbook('noop-1', [first])
+        summary, dummy_data = self.playbook('noop-1', [first])
         noop_requests = self.gitlab_requests() - before
         self.noop_metric('no-op re-run, 1 host', summary)
         self.metric('  GitLab requests in that run', noop_requests, 'requests',
@@ -501,20 +501,20 @@ class Bench:
         # Same run with SSH-style pipelining (fewer docker exec round trips per
         # task); the collection's scenarios run without it.
         try:
-            summary, _ = self.playbook('noop-1-pipelining', [first], extra_env={'ANSIBLE_PIPELINING': 'true'})
+            summary, dummy_data = self.playbook('noop-1-pipelining', [first], extra_env={'ANSIBLE_PIPELINING': 'true'})
             self.noop_metric('  same, ANSIBLE_PIPELINING=true', summary)
         except BenchError as err:
             self.error('no-op run with pipelining', err)
         if others:
             try:
-                summary, _ = self.playbook('noop-%d' % len(self.hosts), self.hosts, forks=len(self.hosts))
+                summary, dummy_data = self.playbook('noop-%d' % len(self.hosts), self.hosts, forks=len(self.hosts))
                 self.noop_metric('no-op re-run, %d hosts (forks=%d)' % (len(self.hosts), len(self.hosts)), summary)
             except BenchError as err:
                 self.error('no-op run on %d hosts' % len(self.hosts), err)
 
         # 3. Check mode on a converged host.
         try:
-            summary, _ = self.playbook('check-1', [first], check=True)
+            summary, dummy_data = self.playbook('check-1', [first], check=True)
             self.metric('check mode (--check), 1 converged host', summary['seconds'], 's',
                         'changed=%d %s; %d tasks ran' % (summary['changed'], '✓' if summary['changed'] == 0 else '✗',
                                                          summary.get('tasks_ran', 0)))
@@ -562,16 +562,16 @@ class Bench:
             info['loadavg_at_end'] = os.getloadavg()
         except (OSError, ValueError, IndexError):
             pass
-        _, out, _ = run(['docker', 'version', '--format', '{{.Server.Version}}'], 30, check=False)
+        dummy_rc, out, dummy_secs = run(['docker', 'version', '--format', '{{.Server.Version}}'], 30, check=False)
         info['docker'] = out.strip()
-        _, out, _ = run(['ansible', '--version'], 60, check=False)
+        dummy_rc, out, dummy_secs = run(['ansible', '--version'], 60, check=False)
         info['ansible'] = out.splitlines()[0] if out else ''
         return info
 
     def git(self):
-        _, commit, _ = run(['git', '-C', str(REPO_DIR), 'rev-parse', 'HEAD'], 30, check=False)
-        _, status, _ = run(['git', '-C', str(REPO_DIR), 'status', '--porcelain', '--', 'roles', 'plugins',
-                            'playbooks'], 30, check=False)
+        dummy_rc, commit, dummy_secs = run(['git', '-C', str(REPO_DIR), 'rev-parse', 'HEAD'], 30, check=False)
+        dummy_rc, status, dummy_secs = run(
+            ['git', '-C', str(REPO_DIR), 'status', '--porcelain', '--', 'roles', 'plugins', 'playbooks'], 30, check=False)
         return dict(commit=commit.strip(), roles_plugins_playbooks_dirty=bool(status.strip()))
 
     def table(self):
