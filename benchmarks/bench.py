@@ -179,10 +179,18 @@ class Bench:
             + SYSTEMD_FLAGS + [self.image, '/lib/systemd/systemd'], 120)
 
     def wait_booted(self, name):
-        rc, out, dummy_secs = run(['docker', 'exec', name, 'systemctl', 'is-system-running', '--wait'], 300, check=False)
-        state = out.strip().splitlines()[-1] if out.strip() else ''
-        if state not in ('running', 'degraded'):
-            raise BenchError('%s did not boot (systemctl is-system-running: %r, rc=%d)' % (name, state, rc))
+        # Right after `docker run` systemd may not listen yet ("Failed to
+        # connect to bus"): ask again, for at most about 5 minutes.
+        deadline = time.monotonic() + 300
+        while True:
+            rc, out, dummy_secs = run(['docker', 'exec', name, 'systemctl', 'is-system-running', '--wait'], 300,
+                                      check=False)
+            state = out.strip().splitlines()[-1] if out.strip() else ''
+            if state in ('running', 'degraded'):
+                return
+            if time.monotonic() > deadline:
+                raise BenchError('%s did not boot (systemctl is-system-running: %r, rc=%d)' % (name, state, rc))
+            time.sleep(1)
 
     def start_gitlab(self):
         if self.gitlab_mode == 'private':
