@@ -199,6 +199,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status, body=None, headers=None):
         payload = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        # Logged before the answer leaves, so a client that reads the log right
+        # after its answer finds its request there.
+        self._log(status)
         self.send_response(status)
         if body is not None and not isinstance(body, bytes):
             self.send_header("Content-Type", "application/json")
@@ -208,7 +211,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+    def _log(self, status):
         self._status = status
+        path = urlsplit(self.path).path
+        if not path.startswith("/-/emulator/") and not self._logged:
+            self._logged = True
+            with self.server.state.lock:
+                self.server.state.requests.append({"method": self.command, "path": path, "status": status})
 
     def _token(self):
         token = self.headers.get("PRIVATE-TOKEN")
@@ -251,6 +261,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self):
         self._status = 0
+        self._logged = False
         url = urlsplit(self.path)
         path, query = url.path, parse_qs(url.query)
         try:
@@ -270,10 +281,7 @@ class Handler(BaseHTTPRequestHandler):
         except HTTPError as err:
             self._send(err.status, err.body)
         finally:
-            if not path.startswith("/-/emulator/"):
-                with self.server.state.lock:
-                    self.server.state.requests.append(
-                        {"method": self.command, "path": path, "status": self._status})
+            self._log(self._status)
 
     do_GET = do_POST = do_DELETE = do_PUT = _dispatch
 
