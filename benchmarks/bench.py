@@ -67,7 +67,8 @@ PHASES = [
                             r'|Give the database role the public schema)$')),
     ('first start', re.compile(r'\|(Restart mattermost|Check Mattermost answers( after the restart)?'
                                r'|Wait for Mattermost to answer|Wait for /api/v4/system/ping to report OK( .*)?'
-                               r'|Enable and start Mattermost|Apply pending restarts before checking the service)$',
+                               r'|Enable and start (the )?Mattermost( service)?|Restart the Mattermost service'
+                               r'|Apply pending restarts before checking the service)$',
                                re.I)),
 ]
 PHASE_NAMES = [phase[0] for phase in PHASES] + ['other']
