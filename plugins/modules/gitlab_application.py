@@ -18,7 +18,9 @@ description:
   - GitLab has no API to change an application. When the redirect URIs, the scopes or the
     confidential flag differ from what is asked, the module replaces the application. It creates the
     new one B(first) and deletes the old one afterwards, so a failure never leaves GitLab without an
-    application. The replacement has a new client ID and a new secret, which the module returns.
+    application. If the old one cannot be deleted, the new one is deleted again and the module fails
+    with GitLab as it was. The replacement has a new client ID and a new secret, which the module
+    returns.
   - GitLab shows an application's secret only when it creates one or renews it. The module returns
     RV(secret) in those cases. Otherwise it returns the secret given in O(secret), so a playbook that
     keeps the secret (vault, file on the controller) always finds the right one in RV(secret).
@@ -456,11 +458,7 @@ class ApplicationManager(object):
             try:
                 self.delete(current)
             except GitLabAPIError as err:
-                self.fail('Created the new application id %s (client id %s) but could not delete the old one '
-                          'id %s (client id %s): %s. Both exist now; the new one is returned and will be found '
-                          'by the next run if its redirect URIs or settings differ from the old one, otherwise '
-                          'delete the old one in the Admin Area (Applications).'
-                          % (app['id'], app.get('application_id'), current['id'], current.get('application_id'), err))
+                self.undo_create(app, current, err)
             self.result['msg'] = 'Application %s replaced by %s (%s)' % (current['id'], app['id'], why)
             return
 
@@ -481,6 +479,24 @@ class ApplicationManager(object):
         self.diff['after'] = diff_view(current, secret='(current)')
         self.describe(current)
         self.result['msg'] = 'Application %s is up to date' % current['id']
+
+    def undo_create(self, app, current, err):
+        """The old application could not be deleted: delete the new one again, or report both."""
+        what = ('Created the new application id %s (client id %s) but could not delete the old one id %s '
+                '(client id %s): %s.' % (app['id'], app.get('application_id'), current['id'],
+                                         current.get('application_id'), err))
+        try:
+            self.delete(app)
+        except GitLabAPIError as undo_err:
+            self.fail('%s Deleting the new one again failed too (%s). Both exist now; the new one is returned and '
+                      'will be found by the next run if its redirect URIs or settings differ from the old one, '
+                      'otherwise delete the old one in the Admin Area (Applications).' % (what, undo_err))
+        # GitLab is as it was: report nothing issued, nothing changed.
+        for key in ('secret', 'id', 'application_id'):
+            self.result.pop(key, None)
+        self.result.update(secret_issued=False, deleted_ids=[], application={})
+        self.fail('%s Deleted the new one again: GitLab holds the old application, unchanged. Run again once '
+                  'GitLab accepts the deletion.' % what)
 
     def absent(self):
         found = self.find()

@@ -316,16 +316,30 @@ def test_recreate_keeps_old_when_create_fails(gitlab, run_module):
     assert not any(r['method'] == 'DELETE' for r in gitlab.requests())
 
 
-def test_recreate_reports_both_ids_when_delete_fails(gitlab, run_module):
+def test_recreate_undoes_the_new_application_when_delete_fails(gitlab, run_module):
     first = ok(run_module(MODULE, args(gitlab)))
     gitlab.fault(path_regex='^/api/v4/applications/\\d+$', method='DELETE', status=500, count=1)
     run = run_module(MODULE, args(gitlab, redirect_uris=OTHER_URIS))
-    assert run['failed'] is True
+    assert run['failed'] is True and run['changed'] is False
+    assert 'could not delete the old one id %s' % first['id'] in run['msg']
+    assert 'Deleted the new one again' in run['msg']
+    assert 'secret' not in run.result and run['secret_issued'] is False
+    apps = gitlab.applications()
+    assert len(apps) == 1 and apps[0]['id'] == first['id'] and apps[0]['secret'] == first['secret']
+    deletes = [r for r in gitlab.requests() if r['method'] == 'DELETE']
+    assert len(deletes) == 2 and deletes[1]['path'] != deletes[0]['path']
+
+
+def test_recreate_reports_both_ids_when_both_deletes_fail(gitlab, run_module):
+    first = ok(run_module(MODULE, args(gitlab)))
+    gitlab.fault(path_regex='^/api/v4/applications/\\d+$', method='DELETE', status=500, count=2)
+    run = run_module(MODULE, args(gitlab, redirect_uris=OTHER_URIS))
+    assert run['failed'] is True and run['changed'] is True
     apps = {a['id']: a for a in gitlab.applications()}
     assert len(apps) == 2
     new_id = max(apps)
     assert 'new application id %s' % new_id in run['msg']
-    assert 'old one id %s' % first['id'] in run['msg']
+    assert 'old one id %s' % first['id'] in run['msg'] and 'Both exist now' in run['msg']
     # the new application and its secret are in the failed result
     assert run['id'] == new_id and run['secret'] == apps[new_id]['secret']
     # the next run settles on the new application (its redirect URIs match)
