@@ -253,6 +253,14 @@ deleted_ids:
   type: list
   elements: int
   sample: [7]
+action:
+  description:
+    - What the module did, or would do in check mode.
+    - V(none) when the application was up to date (or, with O(state=absent), not there).
+  returned: always
+  type: str
+  choices: [none, create, replace, renew_secret, delete]
+  sample: none
 requests:
   description: Number of HTTP requests sent to GitLab in this run.
   returned: always
@@ -356,8 +364,8 @@ class ApplicationManager(object):
         self.wanted_uris = split_uris(params['redirect_uris']) if params['redirect_uris'] is not None else None
         self.wanted_scopes = normalize_scopes(params['scopes'])
         self.wanted_confidential = params['confidential']
-        self.result = dict(changed=False, application={}, secret_issued=False, drift=[], deleted_ids=[],
-                           requests=0, msg='')
+        self.result = dict(changed=False, action='none', application={}, secret_issued=False, drift=[],
+                           deleted_ids=[], requests=0, msg='')
         self.diff = dict(before={}, after={})
 
     # ------------------------------------------------------------------ lookups
@@ -424,7 +432,7 @@ class ApplicationManager(object):
         check = self.module.check_mode
 
         if current is None:
-            self.result['changed'] = True
+            self.result.update(changed=True, action='create')
             wanted = dict(application_name=self.name, callback_url='\n'.join(self.wanted_uris),
                           scopes=self.wanted_scopes, confidential=self.wanted_confidential)
             if check:
@@ -443,7 +451,7 @@ class ApplicationManager(object):
 
         if drift or reauthorize == 'recreate':
             why = ('%s differ' % ', '.join(drift)) if drift else 'reauthorize=recreate'
-            self.result['changed'] = True
+            self.result.update(changed=True, action='replace')
             if check:
                 wanted = dict(application_name=self.name, callback_url='\n'.join(self.wanted_uris),
                               scopes=self.wanted_scopes, confidential=self.wanted_confidential)
@@ -463,7 +471,7 @@ class ApplicationManager(object):
             return
 
         if reauthorize == 'renew_secret':
-            self.result['changed'] = True
+            self.result.update(changed=True, action='renew_secret')
             self.diff['after'] = diff_view(current, secret='(new)')
             if check:
                 self.describe(current)
@@ -494,7 +502,7 @@ class ApplicationManager(object):
         # GitLab is as it was: report nothing issued, nothing changed.
         for key in ('secret', 'id', 'application_id'):
             self.result.pop(key, None)
-        self.result.update(secret_issued=False, deleted_ids=[], application={})
+        self.result.update(action='none', secret_issued=False, deleted_ids=[], application={})
         self.fail('%s Deleted the new one again: GitLab holds the old application, unchanged. Run again once '
                   'GitLab accepts the deletion.' % what)
 
@@ -503,7 +511,7 @@ class ApplicationManager(object):
         if not found:
             self.result['msg'] = 'No application "%s" to delete' % self.name
             return
-        self.result['changed'] = True
+        self.result.update(changed=True, action='delete')
         views = [diff_view(a) for a in found]
         self.diff['before'] = views[0] if len(views) == 1 else dict(applications=views)
         if self.module.check_mode:

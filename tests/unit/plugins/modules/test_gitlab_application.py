@@ -39,7 +39,7 @@ def test_create(gitlab, run_module):
     apps = gitlab.applications()
     assert len(apps) == 1
     app = apps[0]
-    assert run['changed'] is True
+    assert run['changed'] is True and run['action'] == 'create'
     assert run['id'] == app['id']
     assert run['application_id'] == app['application_id']
     assert run['secret'] == app['secret']
@@ -57,7 +57,7 @@ def test_no_op_makes_one_request_and_returns_given_secret(gitlab, run_module):
     first = ok(run_module(MODULE, args(gitlab)))
     before = len(gitlab.requests())
     run = ok(run_module(MODULE, args(gitlab, secret=first['secret'])))
-    assert run['changed'] is False
+    assert run['changed'] is False and run['action'] == 'none'
     assert run['requests'] == 1
     assert len(gitlab.requests()) - before == 1
     assert run['id'] == first['id']
@@ -143,25 +143,25 @@ def test_scopes_not_listed_cannot_drift(gitlab, run_module, monkeypatch):
 def test_check_mode_makes_no_writes(gitlab, run_module):
     # missing -> would create
     run = ok(run_module(MODULE, args(gitlab), check=True, diff=True))
-    assert run['changed'] is True
+    assert run['changed'] is True and run['action'] == 'create'
     assert gitlab.applications() == []
     assert run['diff']['before'] == {}
     assert run['diff']['after']['redirect_uris'] == URIS
     assert 'id' not in run.result
     # drift -> would recreate; renew and recreate -> would change
     first = ok(run_module(MODULE, args(gitlab)))
-    for extra in (dict(redirect_uris=OTHER_URIS), dict(reauthorize='renew_secret'),
-                  dict(reauthorize='recreate'), dict(state='absent')):
+    for extra, action in ((dict(redirect_uris=OTHER_URIS), 'replace'), (dict(reauthorize='renew_secret'), 'renew_secret'),
+                          (dict(reauthorize='recreate'), 'replace'), (dict(state='absent'), 'delete')):
         before = len(gitlab.requests())
         run = ok(run_module(MODULE, args(gitlab, **extra), check=True, diff=True))
-        assert run['changed'] is True, extra
+        assert run['changed'] is True and run['action'] == action, extra
         assert writes(gitlab.requests()[before:]) == [], extra
         assert run['requests'] == 1
     apps = gitlab.applications()
     assert len(apps) == 1 and apps[0]['id'] == first['id'] and apps[0]['secret'] == first['secret']
     # in sync -> not changed in check mode either
     run = ok(run_module(MODULE, args(gitlab), check=True))
-    assert run['changed'] is False
+    assert run['changed'] is False and run['action'] == 'none'
 
 
 def test_diff_of_no_op(gitlab, run_module):
@@ -320,7 +320,7 @@ def test_recreate_undoes_the_new_application_when_delete_fails(gitlab, run_modul
     first = ok(run_module(MODULE, args(gitlab)))
     gitlab.fault(path_regex='^/api/v4/applications/\\d+$', method='DELETE', status=500, count=1)
     run = run_module(MODULE, args(gitlab, redirect_uris=OTHER_URIS))
-    assert run['failed'] is True and run['changed'] is False
+    assert run['failed'] is True and run['changed'] is False and run['action'] == 'none'
     assert 'could not delete the old one id %s' % first['id'] in run['msg']
     assert 'Deleted the new one again' in run['msg']
     assert 'secret' not in run.result and run['secret_issued'] is False
