@@ -155,7 +155,8 @@ class SMTPSession(socketserver.StreamRequestHandler):
         parsed = email.message_from_string(raw, policy=email.policy.default)
         self.server.sink.store({
             "mail_from": self.mail_from, "rcpt_to": list(self.rcpt_to), "data": raw,
-            "subject": str(parsed.get("Subject", "")), "tls": self.tls, "auth_user": self.user,
+            "subject": str(parsed.get("Subject", "")), "tls": self.tls,
+            "implicit_tls": getattr(self.server, "implicit_tls", False), "auth_user": self.user,
             "received_at": time.time(),
         })
         self.reply("250 2.0.0 Ok: queued")

@@ -35,16 +35,25 @@ ensure_tls() {
   chmod 0644 "${TLS_DIR}"/*
 }
 
-# run_service NAME ALIAS CMD...: (re)starts a service container unless it runs.
+# The emulators' code and command line: a running service started from other
+# code (an older checkout) is replaced.
+service_revision() { # service_revision CMD...
+  { cat "${REPO_DIR}"/tests/emulators/*.py; printf '%s\n' "$@"; } | sha256sum | cut -c1-16
+}
+
+# run_service NAME ALIAS CMD...: (re)starts a service container unless it runs
+# this revision.
 run_service() {
-  local name="$1" alias="$2"; shift 2
-  if [[ "$(docker inspect -f '{{.State.Running}}' "${name}" 2>/dev/null)" == "true" ]]; then
+  local name="$1" alias="$2" revision; shift 2
+  revision="$(service_revision "$@")"
+  if [[ "$(docker inspect -f '{{.State.Running}} {{index .Config.Labels "chatops-mm.revision"}}' "${name}" 2>/dev/null)" \
+        == "true ${revision}" ]]; then
     return 0
   fi
   docker rm -f "${name}" >/dev/null 2>&1 || true
   docker run -d --name "${name}" --hostname "${alias}" \
     --network "${TEST_NETWORK}" --network-alias "${alias}" \
-    --label chatops-mm=world \
+    --label chatops-mm=world --label "chatops-mm.revision=${revision}" \
     -v "${REPO_DIR}/tests/emulators:/opt/emulators:ro" \
     -v "${ARTIFACTS_DIR}:/srv/artifacts:ro" \
     -v "${TLS_DIR}:/etc/world-tls:ro" \

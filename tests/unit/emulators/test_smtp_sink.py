@@ -58,14 +58,14 @@ def test_starttls_with_auth(sink, cert, mechanism):
         smtp.auth(mechanism, getattr(smtp, "auth_" + mechanism.lower()), initial_response_ok=False)
         smtp.sendmail("a@example.test", ["b@example.test"], MESSAGE)
     [message] = sink.messages
-    assert message["tls"] is True and message["auth_user"] == USER
+    assert message["tls"] is True and message["implicit_tls"] is False and message["auth_user"] == USER
 
 
 def test_implicit_tls_port(sink, cert):
     with smtplib.SMTP_SSL("127.0.0.1", sink.port_tls, timeout=5, context=client_context(cert)) as smtp:
         smtp.login(USER, PASSWORD)
         smtp.sendmail("a@example.test", ["b@example.test"], MESSAGE)
-    assert sink.messages[0]["tls"] is True
+    assert sink.messages[0]["tls"] is True and sink.messages[0]["implicit_tls"] is True
 
 
 def test_wrong_password_is_535(sink, cert):
