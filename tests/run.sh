@@ -56,6 +56,20 @@ PY
      --color no)
 }
 
+# The artefact Galaxy would get: galaxy.yml must build, and the built
+# collection must install and document its modules.
+collection_build() {
+  local out
+  out="$(mktemp -d)"
+  ansible-galaxy collection build --output-path "${out}" . \
+    && ansible-galaxy collection install --offline -p "${out}/installed" "${out}"/chatops-mattermost-*.tar.gz \
+    && ANSIBLE_COLLECTIONS_PATH="${out}/installed" ansible-doc chatops.mattermost.gitlab_application >/dev/null \
+    && ANSIBLE_COLLECTIONS_PATH="${out}/installed" ansible-doc -t role chatops.mattermost.mattermost_server >/dev/null
+  local rc=$?
+  rm -rf "${out}"
+  return "${rc}"
+}
+
 if want static; then
   timed yamllint yamllint -s .
   timed ansible-lint ansible-lint --offline
@@ -63,6 +77,7 @@ if want static; then
     apt-get update -qq && apt-get install -y -qq rsync shellcheck >/dev/null
   fi
   timed ansible-test-sanity sanity
+  timed collection-build collection_build
 fi
 
 if want unit; then

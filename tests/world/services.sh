@@ -35,10 +35,11 @@ ensure_tls() {
   chmod 0644 "${TLS_DIR}"/*
 }
 
-# The emulators' code and command line: a running service started from other
-# code (an older checkout) is replaced.
+# The emulators' code, the checkout they are mounted from and the command line:
+# a running service started from other code or another checkout (whose
+# directory may be gone) is replaced.
 service_revision() { # service_revision CMD...
-  { cat "${REPO_DIR}"/tests/emulators/*.py; printf '%s\n' "$@"; } | sha256sum | cut -c1-16
+  { cat "${REPO_DIR}"/tests/emulators/*.py; printf '%s\n' "${REPO_DIR}" "$@"; } | sha256sum | cut -c1-16
 }
 
 # run_service NAME ALIAS CMD...: (re)starts a service container unless it runs
