@@ -30,13 +30,22 @@ options:
   validate_certs:
     description:
       - Whether to verify GitLab's TLS certificate.
-      - Only set to V(false) for test instances; prefer O(ca_path) for a private CA.
+      - Only set to V(false) for test instances; prefer O(ca_path) or O(ca_cert) for a private CA.
     type: bool
     default: true
   ca_path:
     description:
-      - CA certificate bundle (PEM) used to verify GitLab's certificate, for a GitLab signed by a private CA.
+      - CA certificate bundle (PEM file on the managed host) used to verify GitLab's certificate, for a GitLab
+        signed by a private CA. Only the certificates in this file are trusted.
+      - Mutually exclusive with O(ca_cert).
     type: path
+  ca_cert:
+    description:
+      - CA certificates as PEM text, trusted B(in addition to) the host's system CAs to verify GitLab's
+        certificate. For a GitLab signed by a private CA when no file on the host holds that CA yet
+        (for example on the first run of a playbook that installs it).
+      - Mutually exclusive with O(ca_path).
+    type: str
   timeout:
     description:
       - Seconds to wait for each answer from GitLab.

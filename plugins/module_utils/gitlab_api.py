@@ -22,6 +22,7 @@ Usage::
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import ssl
@@ -44,11 +45,40 @@ def gitlab_api_argument_spec(spec=None):
         api_token=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['GITLAB_API_TOKEN'])),
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path'),
+        ca_cert=dict(type='str'),
         timeout=dict(type='int', default=30),
     )
     if spec:
         arg_spec.update(spec)
     return arg_spec
+
+
+# Pass to AnsibleModule(mutually_exclusive=...) with gitlab_api_argument_spec().
+GITLAB_API_MUTUALLY_EXCLUSIVE = [('ca_path', 'ca_cert')]
+
+PEM_CERTIFICATE = re.compile(r'-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----')
+
+
+def ca_bundle_with(module, pem):
+    """Write the system's CA bundle followed by ``pem`` to a file in the module's
+    temporary directory (removed when the module exits) and return its path.
+
+    ``open_url(ca_path=...)`` trusts only the file it is given, so the system's
+    CAs are copied in: ``ca_cert`` adds to them, it does not replace them.
+    """
+    if not PEM_CERTIFICATE.search(pem or ''):
+        module.fail_json(msg='ca_cert holds no PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)')
+    system = b''
+    defaults = ssl.get_default_verify_paths()
+    for candidate in (defaults.cafile, defaults.openssl_cafile):
+        if candidate and os.path.isfile(candidate):
+            with open(candidate, 'rb') as handle:
+                system = handle.read()
+            break
+    path = os.path.join(module.tmpdir, 'gitlab-ca-bundle.pem')
+    with open(path, 'wb') as handle:
+        handle.write(system.rstrip() + b'\n' + pem.strip().encode('ascii', 'replace') + b'\n')
+    return path
 
 
 def normalize_api_url(url):
@@ -139,6 +169,8 @@ class GitLabClient(object):
                                  '(or set GITLAB_API_TOKEN)')
         self.validate_certs = params.get('validate_certs', True)
         self.ca_path = params.get('ca_path')
+        if params.get('ca_cert'):
+            self.ca_path = ca_bundle_with(module, params['ca_cert'])
         self.timeout = params.get('timeout') or 30
         self.requests = 0
 
@@ -191,7 +223,7 @@ class GitLabClient(object):
     def _certificate(self, method, url, reason):
         return GitLabAPIError(
             'The TLS certificate of GitLab at %s could not be verified (%s %s): give the CA bundle that '
-            'signed it in ca_path, or set validate_certs=false for a test instance. %s'
+            'signed it in ca_path or ca_cert, or set validate_certs=false for a test instance. %s'
             % (self.base_url, method, url, to_native(reason)), status=-1, method=method, url=url)
 
     # ------------------------------------------------------------------ API

@@ -278,6 +278,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.chatops.mattermost.plugins.module_utils.gitlab_api import (
+    GITLAB_API_MUTUALLY_EXCLUSIVE,
     GitLabAPIError,
     GitLabClient,
     gitlab_api_argument_spec,
@@ -596,6 +597,7 @@ def main():
     ))
     module = AnsibleModule(
         argument_spec=argument_spec,
+        mutually_exclusive=GITLAB_API_MUTUALLY_EXCLUSIVE,
         required_if=[
             ('state', 'present', ['redirect_uris']),
             ('match', 'name_and_redirect_uris', ['redirect_uris']),

@@ -88,6 +88,69 @@ def gitlab():
     emulator.stop()
 
 
+def _certificate_authority(directory):
+    """A throwaway CA and a certificate it signed for 127.0.0.1; returns the paths."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    validity = dict(not_valid_before=now - datetime.timedelta(minutes=5),
+                    not_valid_after=now + datetime.timedelta(days=1))
+
+    def name(common_name):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name('unit-test CA')).issuer_name(name('unit-test CA'))
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(validity['not_valid_before']).not_valid_after(validity['not_valid_after'])
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(name('127.0.0.1')).issuer_name(ca.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(validity['not_valid_before']).not_valid_after(validity['not_valid_after'])
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = dict(ca=directory / 'ca.crt', cert=directory / 'gitlab.crt', key=directory / 'gitlab.key')
+    paths['ca'].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths['cert'].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths['key'].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    return {kind: str(path) for kind, path in paths.items()}
+
+
+class TLSEmulator(Emulator):
+    """The emulator on HTTPS too, with a certificate from a private CA (``ca`` is its PEM file)."""
+
+    def __init__(self, module, directory):
+        self.module = module
+        self.tls = _certificate_authority(directory)
+        self.ca = self.tls['ca']
+        self.server = module.GitLabEmulator(host='127.0.0.1', port=0, tls_port=0,
+                                            tls_cert=self.tls['cert'], tls_key=self.tls['key'])
+        self.url = self.server.start()
+        host, port = self.server.servers[1].server_address[:2]
+        self.https_url = 'https://%s:%s' % (host, port)
+
+
+@pytest.fixture
+def gitlab_tls(tmp_path):
+    emulator = TLSEmulator(_emulator_class(), tmp_path)
+    yield emulator
+    emulator.stop()
+
+
 def _ansible_playbook():
     candidate = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
     if os.path.exists(candidate):

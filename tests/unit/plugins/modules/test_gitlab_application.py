@@ -4,7 +4,9 @@
 """chatops.mattermost.gitlab_application run by ansible-playbook against the GitLab emulator."""
 
 import json
+import os
 import socket
+import ssl
 
 import pytest
 
@@ -375,6 +377,76 @@ def test_token_from_environment(gitlab, run_module):
 def test_redirect_uris_required_when_present(gitlab, run_module):
     run = run_module(MODULE, dict(api_url=gitlab.url, api_token=ADMIN_TOKEN, name=NAME))
     assert run['failed'] is True and 'redirect_uris' in run['msg']
+
+
+# ---------------------------------------------------------------- GitLab signed by a private CA
+
+def tls_args(gitlab_tls, **extra):
+    base = dict(api_url=gitlab_tls.https_url, api_token=ADMIN_TOKEN, name=NAME, redirect_uris=URIS)
+    base.update(extra)
+    return base
+
+
+def test_private_ca_is_not_trusted_by_default(gitlab_tls, run_module):
+    run = run_module(MODULE, tls_args(gitlab_tls))
+    assert run.get('failed')
+    assert 'could not be verified' in run['msg'] and 'ca_cert' in run['msg']
+    assert gitlab_tls.applications() == []
+
+
+def test_private_ca_from_a_file(gitlab_tls, run_module):
+    run = ok(run_module(MODULE, tls_args(gitlab_tls, ca_path=gitlab_tls.ca)))
+    assert run['action'] == 'create'
+    assert len(gitlab_tls.applications()) == 1
+
+
+def test_private_ca_as_text(gitlab_tls, run_module):
+    with open(gitlab_tls.ca) as handle:
+        pem = handle.read()
+    run = ok(run_module(MODULE, tls_args(gitlab_tls, ca_cert=pem)))
+    assert run['action'] == 'create'
+    again = ok(run_module(MODULE, tls_args(gitlab_tls, ca_cert=pem, secret=run['secret'])))
+    assert again['changed'] is False
+    assert len(gitlab_tls.applications()) == 1
+
+
+def test_ca_cert_keeps_the_system_cas(gitlab_tls, collections_path, tmp_path):
+    """ca_cert is added to the system bundle, not put in its place."""
+    from ansible_collections.chatops.mattermost.plugins.module_utils import gitlab_api
+
+    defaults = ssl.get_default_verify_paths()
+    system = next((path for path in (defaults.cafile, defaults.openssl_cafile) if path and os.path.isfile(path)), None)
+    if not system:
+        pytest.skip('no system CA bundle on this machine')
+    with open(gitlab_tls.ca) as handle:
+        pem = handle.read()
+
+    class Module(object):
+        tmpdir = str(tmp_path)
+
+        def fail_json(self, msg, **kwargs):
+            raise AssertionError(msg)
+
+    with open(gitlab_api.ca_bundle_with(Module(), pem)) as handle:
+        bundle = handle.read()
+    with open(system) as handle:
+        system_count = handle.read().count('BEGIN CERTIFICATE')
+    assert system_count > 0
+    assert bundle.count('BEGIN CERTIFICATE') == system_count + 1
+    assert bundle.rstrip().endswith(pem.strip())
+
+
+def test_ca_cert_that_is_no_certificate(gitlab_tls, run_module):
+    run = run_module(MODULE, tls_args(gitlab_tls, ca_cert='not a certificate'))
+    assert run.get('failed')
+    assert 'ca_cert holds no PEM certificate' in run['msg']
+    assert gitlab_tls.requests() == []
+
+
+def test_ca_cert_and_ca_path_exclude_each_other(gitlab_tls, run_module):
+    run = run_module(MODULE, tls_args(gitlab_tls, ca_path=gitlab_tls.ca, ca_cert='x'))
+    assert run.get('failed')
+    assert 'mutually exclusive' in run['msg']
 
 
 # ---------------------------------------------------------------- secrets in output
