@@ -7,10 +7,22 @@ source "$(dirname "$0")/lib.sh"
 : >"${PHASE_LOG}"
 phase docker-engine "${WORLD_DIR}/docker-engine.sh"
 phase base-image "${WORLD_DIR}/base-image.sh"
+phase browser "${WORLD_DIR}/browser.sh"
 while read -r version _; do
   [[ -z "${version}" || "${version}" == \#* ]] && continue
   phase "mattermost-${version}" "${WORLD_DIR}/mattermost-build.sh" "${version}"
 done <"${WORLD_DIR}/mattermost-builds.txt"
+# Each build also under its Enterprise release name. It is the same
+# open-source build, not Mattermost's Enterprise binary (no Entry tier, every
+# licence rejected), but the roles' enterprise path (download name, licence
+# step, settings) runs on it.
+for dir in "${CHATOPS_CACHE}"/mattermost/dist/*/; do
+  v="$(basename "${dir}")"
+  [[ -s "${dir}mattermost-team-${v}-linux-amd64.tar.gz.sha256" ]] || continue
+  ln -f "${dir}mattermost-team-${v}-linux-amd64.tar.gz" "${dir}mattermost-${v}-linux-amd64.tar.gz"
+  sed 's/mattermost-team-/mattermost-/' "${dir}mattermost-team-${v}-linux-amd64.tar.gz.sha256" \
+    >"${dir}mattermost-${v}-linux-amd64.tar.gz.sha256"
+done
 phase services "${WORLD_DIR}/services.sh" up
 
 # Ansible finds this checkout as the chatops.mattermost collection.
@@ -24,6 +36,10 @@ sha="$(cut -d' ' -f1 "${CHATOPS_CACHE}/mattermost/dist/${primary}/mattermost-tea
 # primary one (older, upgraded from) and the first `broken` one.
 old_mm="$(awk -v p="${primary}" '!/^#/ && NF == 3 && $1 != p {print $1; exit}' "${WORLD_DIR}/mattermost-builds.txt")"
 broken_mm="$(awk '!/^#/ && $4 == "broken" {print $1; exit}' "${WORLD_DIR}/mattermost-builds.txt")"
+# The newest real build before 11.0: a Team Edition whose clients show the
+# GitLab button (from 11.0 it needs a licence).
+button_mm="$(awk '!/^#/ && NF == 3 {split($1, v, "."); if (v[1] < 11) print $1}' "${WORLD_DIR}/mattermost-builds.txt" \
+  | sort -V | tail -n 1)"
 mm_sha() {
   if [[ -n "$1" ]]; then
     cut -d' ' -f1 "${CHATOPS_CACHE}/mattermost/dist/$1/mattermost-team-$1-linux-amd64.tar.gz.sha256"
@@ -42,6 +58,8 @@ export CHATOPS_MM_OLD_VERSION='${old_mm}'
 export CHATOPS_MM_OLD_SHA256='$(mm_sha "${old_mm}")'
 export CHATOPS_MM_BROKEN_VERSION='${broken_mm}'
 export CHATOPS_MM_BROKEN_SHA256='$(mm_sha "${broken_mm}")'
+export CHATOPS_MM_BUTTON_VERSION='${button_mm}'
+export CHATOPS_MM_BUTTON_SHA256='$(mm_sha "${button_mm}")'
 ENV
 log "world is up; phases:"
 cat "${PHASE_LOG}" >&2
