@@ -57,15 +57,27 @@ PY
 }
 
 # The artefact Galaxy would get: galaxy.yml must build, and the built
-# collection must install and document its modules.
+# collection, installed where no other copy is on the path, must document
+# every module and role it ships (ansible-doc exits 0 for a plugin it cannot
+# find, so its JSON is read).
 collection_build() {
-  local out
+  local out rc=0 name kind
   out="$(mktemp -d)"
-  ansible-galaxy collection build --output-path "${out}" . \
-    && ansible-galaxy collection install --offline -p "${out}/installed" "${out}"/chatops-mattermost-*.tar.gz \
-    && ANSIBLE_COLLECTIONS_PATH="${out}/installed" ansible-doc chatops.mattermost.gitlab_application >/dev/null \
-    && ANSIBLE_COLLECTIONS_PATH="${out}/installed" ansible-doc -t role chatops.mattermost.mattermost_server >/dev/null
-  local rc=$?
+  ansible-galaxy collection build --output-path "${out}" . >/dev/null \
+    && ANSIBLE_COLLECTIONS_PATH="${out}/installed" ansible-galaxy collection install --offline --force --no-deps \
+         -p "${out}/installed" "${out}"/chatops-mattermost-*.tar.gz >/dev/null || rc=1
+  for module in plugins/modules/*.py; do
+    name="chatops.mattermost.$(basename "${module}" .py)"
+    ANSIBLE_COLLECTIONS_PATH="${out}/installed" ansible-doc --json -t module "${name}" 2>/dev/null \
+      | python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(0 if sys.argv[1] in d and d[sys.argv[1]].get("doc") else 1)' "${name}" \
+      || { echo "collection-build: the built collection does not document ${name}"; rc=1; }
+  done
+  for role in roles/*/; do
+    name="chatops.mattermost.$(basename "${role}")"
+    kind="$(ANSIBLE_COLLECTIONS_PATH="${out}/installed" ansible-doc --json -t role "${name}" 2>/dev/null \
+      | python3 -c 'import json, sys; d = json.load(sys.stdin); print(",".join(sorted(d.get(sys.argv[1], {}).get("entry_points", {}))))' "${name}")"
+    [[ -n "${kind}" ]] || { echo "collection-build: the built collection does not document role ${name}"; rc=1; }
+  done
   rm -rf "${out}"
   return "${rc}"
 }

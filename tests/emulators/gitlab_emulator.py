@@ -1,19 +1,39 @@
-"""A GitLab stand-in for tests: the REST and OAuth2 shapes Mattermost and the
-collection's modules use, with GitLab's status codes and error bodies.
+"""A GitLab stand-in for tests: the REST API, sign-in pages and OAuth2 provider
+that Mattermost and the collection's modules use, answering as GitLab's source
+says, never kinder.
 
 Standard library only, so it runs in the bare test containers as well as in
 pytest (``GitLabEmulator(port=0).start()``).
 
-Covered: personal access tokens (``PRIVATE-TOKEN`` header or ``Authorization:
-Bearer``), the instance applications API (list with pagination, create,
-delete, renew-secret), the OAuth2 authorization-code flow (``/oauth/authorize``
-auto-approves one test user, ``/oauth/token``), ``/api/v4/user`` and
-``/-/health``. Test control lives under ``/-/emulator/``: state, request log,
-reset and fault injection.
+Covered, per GitLab version (``version``, default 18.6.2; 16.0 and later):
+personal access tokens with scopes (``PRIVATE-TOKEN`` or ``Authorization:
+Bearer``) and the Admin Mode setting; ``/api/v4/version``; the instance
+applications API (unpaginated list, create, delete, renew-secret from 16.11);
+``/api/v4/user``; the browser sign-in page (``/users/sign_in``, CSRF token,
+``_gitlab_session`` cookie); Doorkeeper's ``/oauth/authorize`` (consent page,
+approve, deny, error page) and ``/oauth/token``; ``/-/health``.
+Test control lives under ``/-/emulator/``: state, settings, request log, reset,
+fault injection, a clock and a secret renewed behind the client's back.
+
+Sources (gitlabhq/gitlabhq unless named): lib/api/applications.rb,
+app/finders/applications_finder.rb, lib/api/entities/application.rb,
+lib/api/metadata.rb, lib/api/api.rb, lib/api/api_guard.rb,
+lib/gitlab/auth/auth_finders.rb, lib/api/helpers.rb,
+config/initializers/doorkeeper.rb, config/locales/doorkeeper.en.yml,
+app/controllers/oauth/authorizations_controller.rb,
+app/views/doorkeeper/authorizations/{new,error,redirect}.html.haml,
+app/views/devise/sessions/_new_base.html.haml,
+config/initializers/session_store.rb; doorkeeper-gem/doorkeeper:
+lib/doorkeeper/oauth/pre_authorization.rb,
+lib/doorkeeper/oauth/authorization_code_request.rb,
+app/controllers/doorkeeper/authorizations_controller.rb; heartcombo/devise:
+lib/devise/failure_app.rb.
 """
 
 import argparse
 import base64
+import html
+import http.cookies
 import json
 import re
 import secrets
@@ -23,53 +43,146 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-ALLOWED_SCOPES = {
+DEFAULT_VERSION = "18.6.2"
+OLDEST_VERSION = (16, 0)
+# lib/api/applications.rb: POST :id/renew-secret, "Introduced in GitLab 16.11"
+# (doc/api/applications.md history, issue 422420).
+RENEW_SECRET_FROM = (16, 11)
+# lib/api/entities/application.rb exposes `scopes` only in recent sources: the
+# entity at commit 7f0fd430 (and the 18.x docs) list id, application_id,
+# application_name, callback_url, confidential; the one at 3919ad72 adds scopes.
+# The release is unconfirmed (client-go added the field in June 2026), so the
+# gate errs late: a client relying on `scopes` fails against 16.x-18.x here.
+APPLICATION_SCOPES_FROM = (19, 0)
+REVISION = "0emulator0"
+
+SESSION_COOKIE = "_gitlab_session"   # config/initializers/session_store.rb
+CODE_LIFETIME = 600                  # Doorkeeper's default authorization_code_expires_in
+ACCESS_TOKEN_LIFETIME = 7200         # doorkeeper.rb: access_token_expires_in 7200
+DEFAULT_SCOPES = ["api"]             # Gitlab::Auth::DEFAULT_SCOPES -> default_scopes
+SERVER_SCOPES = {                    # default_scopes + Gitlab::Auth.optional_scopes
     "api", "read_api", "read_user", "create_runner", "manage_runner", "k8s_proxy",
     "read_repository", "write_repository", "read_registry", "write_registry",
     "sudo", "admin_mode", "openid", "profile", "email", "ai_features",
 }
 
+# config/locales/doorkeeper.en.yml (doorkeeper.errors.messages)
+DOORKEEPER_ERRORS = {
+    "invalid_request": "The request is missing a required parameter, includes an unsupported parameter "
+                       "value, or is otherwise malformed.",
+    "invalid_redirect_uri": "The redirect URI included is not valid.",
+    "access_denied": "The resource owner or authorization server denied the request.",
+    "invalid_scope": "The requested scope is invalid, unknown, or malformed.",
+    "unsupported_response_type": "The authorization server does not support this response type.",
+    "invalid_client": "Client authentication failed due to unknown client, no client authentication "
+                      "included, or unsupported authentication method.",
+    "invalid_grant": "The provided authorization grant is invalid, expired, revoked, does not match the "
+                     "redirection URI used in the authorization request, or was issued to another client.",
+    "unsupported_grant_type": "The authorization grant type is not supported by the authorization server.",
+}
+# rack-oauth2 DEFAULT_DESCRIPTION[:insufficient_scope], used by lib/api/api_guard.rb
+INSUFFICIENT_SCOPE = "The request requires higher privileges than provided by the access token."
+TOKEN_EXPIRED = "Token is expired. You can either do re-authorization or token refresh."
+
 DEFAULT_USERS = [
     {"id": 1, "username": "root", "name": "Administrator", "email": "admin@example.test",
-     "is_admin": True, "token": "glpat-admin-token"},
+     "is_admin": True, "password": "root-Pa55word",
+     "tokens": [{"token": "glpat-admin-token", "scopes": ["api", "admin_mode"]},
+                {"token": "glpat-admin-api-only", "scopes": ["api"]},
+                {"token": "glpat-admin-read-api", "scopes": ["read_api"]}]},
     {"id": 2, "username": "developer", "name": "Developer", "email": "developer@example.test",
-     "is_admin": False, "token": "glpat-user-token"},
+     "is_admin": False, "password": "developer-Pa55word",
+     "tokens": [{"token": "glpat-user-token", "scopes": ["api"]}]},
     {"id": 42, "username": "sso.tester", "name": "SSO Tester", "email": "sso.tester@example.test",
-     "is_admin": False, "token": None, "sso": True},
+     "is_admin": False, "password": "sso-Tester-Pa55word", "tokens": []},
 ]
 
 
 class HTTPError(Exception):
-    """An error answered with GitLab's status and JSON body."""
+    """An error answered with GitLab's status, body and headers."""
 
-    def __init__(self, status, body):
+    def __init__(self, status, body, headers=None):
         super().__init__(status)
         self.status = status
         self.body = body
+        self.headers = headers or {}
 
 
-def _now():
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+def parse_version(text):
+    """'18.6.2' (or '18.6.2-ee') -> (18, 6, 2); refuses versions before 16.0."""
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)(?:-ee)?", str(text))
+    if not match:
+        raise ValueError(f"not a GitLab version: {text!r}")
+    version = tuple(int(part) for part in match.groups())
+    if version < OLDEST_VERSION:
+        raise ValueError(f"GitLab {text} is older than the oldest modelled version 16.0")
+    return version
 
 
-def _split_uris(value):
-    return [uri for uri in re.split(r"[\s]+", value or "") if uri]
+def parse_bool(value):
+    """Grape's Boolean coercion (true/false/1/0 and JSON booleans); None if invalid."""
+    if isinstance(value, bool):
+        return value
+    return {"true": True, "1": True, "false": False, "0": False}.get(str(value).lower())
+
+
+def with_query(uri, params):
+    """Doorkeeper's URIBuilder.uri_with_query: merge params, drop blank ones."""
+    parts = urlsplit(uri)
+    query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    query.update(params)
+    query = {k: v for k, v in query.items() if v not in (None, "")}
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def redirect_uri_errors(value):
+    """Doorkeeper's RedirectUriValidator with GitLab's forbid_redirect_uri
+    (data, vbscript, javascript) and its messages (config/locales/doorkeeper.en.yml)."""
+    if not value.strip():
+        return ["can't be blank"]
+    errors = []
+    for uri in value.split():
+        parts = urlsplit(uri)
+        if parts.scheme.lower() in ("data", "vbscript", "javascript"):
+            errors.append("is forbidden by the server.")
+        if parts.fragment or uri.endswith("#"):
+            errors.append("cannot contain a fragment.")
+        if not parts.scheme and not parts.netloc:
+            errors.append("must be an absolute URI.")
+    return list(dict.fromkeys(errors))
 
 
 class GitLabState:
-    """Applications, users and tokens; thread-safe, optionally persisted."""
+    """Settings, users, tokens, applications, sessions and grants; thread-safe,
+    the applications optionally persisted to ``state_file``."""
 
-    def __init__(self, users=None, state_file=None):
+    def __init__(self, users=None, state_file=None, version=DEFAULT_VERSION, admin_mode=False):
+        parse_version(version)
         self.lock = threading.RLock()
         self.state_file = state_file
+        self.initial_settings = {"version": str(version), "admin_mode": bool(admin_mode)}
+        self.settings = dict(self.initial_settings)
         self.users = [dict(u) for u in (users or DEFAULT_USERS)]
+        self.personal_tokens = self._personal_tokens()
         self.applications = []
         self.next_id = 1
         self.codes = {}
         self.access_tokens = {}
+        self.sessions = {}
+        self.clock_offset = 0.0
         self.requests = []
         self.faults = []
         self._load()
+
+    def _personal_tokens(self):
+        """token -> {user_id, scopes}; a user's legacy ``token`` key gets [api]."""
+        tokens = {}
+        for user in self.users:
+            for entry in user.get("tokens", []):
+                tokens[entry["token"]] = {"user_id": user["id"], "scopes": list(entry["scopes"])}
+            if user.get("token"):
+                tokens[user["token"]] = {"user_id": user["id"], "scopes": ["api"]}
+        return tokens
 
     # persistence -----------------------------------------------------------
     def _load(self):
@@ -90,79 +203,201 @@ class GitLabState:
             json.dump({"applications": self.applications, "next_id": self.next_id}, handle)
 
     def reset(self):
+        """Empty state and the settings the emulator started with."""
         with self.lock:
+            self.settings = dict(self.initial_settings)
             self.applications, self.next_id = [], 1
-            self.codes.clear()
-            self.access_tokens.clear()
+            for table in (self.codes, self.access_tokens, self.sessions):
+                table.clear()
+            self.clock_offset = 0.0
             self.requests.clear()
             self.faults.clear()
             self.save()
 
+    # settings and clock ----------------------------------------------------
+    @property
+    def version(self):
+        return parse_version(self.settings["version"])
+
+    def update_settings(self, changes):
+        if not isinstance(changes, dict):
+            raise HTTPError(400, {"message": "settings must be a JSON object"})
+        unknown = set(changes) - {"version", "admin_mode"}
+        if unknown:
+            raise HTTPError(400, {"message": f"unknown settings: {', '.join(sorted(unknown))}"})
+        if "version" in changes:
+            try:
+                parse_version(changes["version"])
+            except ValueError as err:
+                raise HTTPError(400, {"message": str(err)})
+        if "admin_mode" in changes and not isinstance(changes["admin_mode"], bool):
+            raise HTTPError(400, {"message": "admin_mode must be true or false"})
+        with self.lock:
+            self.settings.update(changes)
+            return dict(self.settings)
+
+    def now(self):
+        return time.time() + self.clock_offset
+
+    def advance_clock(self, seconds):
+        with self.lock:
+            self.clock_offset += float(seconds)
+            return self.clock_offset
+
     # lookups ---------------------------------------------------------------
-    def user_by_token(self, token):
-        if not token:
-            return None
-        for user in self.users:
-            if user.get("token") and secrets.compare_digest(user["token"], token):
-                return user
-        user_id = self.access_tokens.get(token)
+    def user_by_id(self, user_id):
         return next((u for u in self.users if u["id"] == user_id), None)
 
-    def sso_user(self):
-        return next(u for u in self.users if u.get("sso"))
+    def user_by_login(self, login):
+        """User.find_by_login: username or email, case-insensitive."""
+        login = (login or "").lower()
+        return next((u for u in self.users
+                     if login in (u["username"].lower(), u["email"].lower())), None)
+
+    def token_record(self, token):
+        """A personal access token or an OAuth access token, or None."""
+        if not token:
+            return None
+        for known, record in self.personal_tokens.items():
+            if secrets.compare_digest(known, token):
+                return record
+        return self.access_tokens.get(token)
 
     def app_by_uid(self, uid):
         return next((a for a in self.applications if a["application_id"] == uid), None)
 
+    def app_by_id(self, app_id):
+        """ApplicationsFinder by id, or the 404 of not_found!('Application')."""
+        app = next((a for a in self.applications if a["id"] == app_id), None)
+        if app is None:
+            raise HTTPError(404, {"message": "404 Application Not Found"})
+        return app
+
     # applications ----------------------------------------------------------
-    def create_application(self, params):
-        missing = [f for f in ("name", "redirect_uri", "scopes") if not str(params.get(f) or "").strip()]
-        if missing:
-            raise HTTPError(400, {"error": ", ".join(f + " is missing" for f in missing)})
-        uris = _split_uris(params["redirect_uri"])
-        if not all(urlsplit(u).scheme and urlsplit(u).netloc for u in uris):
-            raise HTTPError(400, {"message": {"redirect_uri": ["must be an absolute URI."]}})
-        scopes = str(params["scopes"]).split()
-        if any(s not in ALLOWED_SCOPES for s in scopes):
-            raise HTTPError(400, {"message": {"scopes": ["doesn't match configured on the server."]}})
-        confidential = params.get("confidential", True)
-        if isinstance(confidential, str):
-            confidential = confidential.lower() not in ("false", "0", "no")
+    def create_application(self, params, through_api=True):
+        """POST /applications: Grape's params first, then the model's validations.
+
+        ``through_api=False`` is an application made as ``gitlab-rails runner``
+        makes one (the package's auto-registration of Mattermost): the model's
+        validations only, so the scopes may be empty (the server's then apply).
+        """
+        if through_api:
+            confidential = self._check_params(params)
+        else:
+            confidential = parse_bool(params.get("confidential", True))
+        name, redirect_uri = str(params.get("name") or ""), str(params.get("redirect_uri") or "")
+        scopes = str(params.get("scopes") or "").split()
+        errors = {}
+        if not name.strip():
+            errors["name"] = ["can't be blank"]
+        uri_errors = redirect_uri_errors(redirect_uri)
+        if uri_errors:
+            errors["redirect_uri"] = uri_errors
+        if any(s not in SERVER_SCOPES for s in scopes):
+            errors["scopes"] = ["doesn't match configured on the server."]
+        if errors:
+            raise HTTPError(400, {"message": errors})
         with self.lock:
             app = {
                 "id": self.next_id,
                 "application_id": secrets.token_hex(32),
-                "application_name": str(params["name"]),
-                "callback_url": "\n".join(uris),
-                "confidential": bool(confidential),
+                "application_name": name,
+                "callback_url": "\n".join(redirect_uri.split()),
+                "confidential": confidential,
                 "scopes": scopes,
-                "secret": "gloas-" + secrets.token_hex(32),
+                "secret": new_secret(),
             }
             self.next_id += 1
             self.applications.append(app)
             self.save()
             return app
 
+    @staticmethod
+    def _check_params(params):
+        """Grape: requires name, redirect_uri, scopes (allow_blank: false);
+        optional Boolean confidential, default true. Returns confidential."""
+        errors = [f"{f} is missing" for f in ("name", "redirect_uri", "scopes") if params.get(f) is None]
+        if params.get("scopes") is not None and not str(params["scopes"]).strip():
+            errors.append("scopes is empty")
+        confidential = parse_bool(params.get("confidential", True))
+        if confidential is None:
+            errors.append("confidential is invalid")
+        if errors:
+            raise HTTPError(400, {"error": ", ".join(errors)})
+        return confidential
+
     def delete_application(self, app_id):
         with self.lock:
-            app = next((a for a in self.applications if a["id"] == app_id), None)
-            if app is None:
-                raise HTTPError(404, {"message": "404 Application Not Found"})
-            self.applications.remove(app)
+            self.applications.remove(self.app_by_id(app_id))
             self.save()
 
     def renew_secret(self, app_id):
         with self.lock:
-            app = next((a for a in self.applications if a["id"] == app_id), None)
-            if app is None:
-                raise HTTPError(404, {"message": "404 Application Not Found"})
-            app["secret"] = "gloas-" + secrets.token_hex(32)
+            app = self.app_by_id(app_id)
+            app["secret"] = new_secret()
             self.save()
             return app
 
+    # sessions --------------------------------------------------------------
+    def new_session(self, **carried):
+        """A fresh session id and CSRF token (Devise renews both on sign-in)."""
+        sid = secrets.token_hex(16)
+        with self.lock:
+            self.sessions[sid] = {"csrf": secrets.token_urlsafe(32), "user_id": None,
+                                  "return_to": None, **carried}
+        return sid
 
-def public_application(app, with_secret=False):
-    keys = ["id", "application_id", "application_name", "callback_url", "confidential", "scopes"]
+    def sign_in(self, old_sid, user):
+        with self.lock:
+            old = self.sessions.pop(old_sid, {})
+        return self.new_session(user_id=user["id"], return_to=old.get("return_to"))
+
+    # OAuth grants and tokens -----------------------------------------------
+    def issue_code(self, app, user, redirect_uri, scopes):
+        code = secrets.token_hex(32)   # doorkeeper.rb: default_generator_method :hex
+        with self.lock:
+            self.codes[code] = {"client_id": app["application_id"], "redirect_uri": redirect_uri,
+                                "user_id": user["id"], "scopes": scopes, "created_at": self.now(),
+                                "revoked": False}
+        return code
+
+    def redeem_code(self, code, app, redirect_uri):
+        """AuthorizationCodeRequest: the grant must be this client's, unexpired,
+        unrevoked and for this redirect_uri; it is revoked when a token is issued."""
+        with self.lock:
+            grant = self.codes.get(code)
+            if (grant is None or grant["revoked"] or grant["client_id"] != app["application_id"]
+                    or self.now() > grant["created_at"] + CODE_LIFETIME
+                    or grant["redirect_uri"] != redirect_uri):
+                raise HTTPError(400, oauth_error("invalid_grant"))
+            grant["revoked"] = True
+            token = secrets.token_hex(32)
+            self.access_tokens[token] = {"user_id": grant["user_id"], "scopes": grant["scopes"],
+                                         "client_id": app["application_id"], "created_at": self.now()}
+            return token, grant["scopes"]
+
+    def has_matching_token(self, app, user, scopes):
+        """Doorkeeper's matching_token_for: a token for this user, client and scopes."""
+        with self.lock:
+            return any(t["client_id"] == app["application_id"] and t["user_id"] == user["id"]
+                       and sorted(t["scopes"]) == sorted(scopes) for t in self.access_tokens.values())
+
+
+def new_secret():
+    """Gitlab::DoorkeeperSecretStoring::Token::UniqueApplicationToken: gloas- + hex(32)."""
+    return "gloas-" + secrets.token_hex(32)
+
+
+def oauth_error(name):
+    return {"error": name, "error_description": DOORKEEPER_ERRORS[name]}
+
+
+def application_json(app, version, with_secret=False):
+    """Entities::Application (+ ApplicationWithSecret): scopes only from
+    APPLICATION_SCOPES_FROM; the secret only when created or renewed."""
+    keys = ["id", "application_id", "application_name", "callback_url", "confidential"]
+    if version >= APPLICATION_SCOPES_FROM:
+        keys.append("scopes")
     data = {k: app[k] for k in keys}
     if with_secret:
         data["secret"] = app["secret"]
@@ -177,6 +412,75 @@ def user_json(user, base_url):
         "created_at": "2020-01-01T00:00:00.000Z", "is_admin": user.get("is_admin", False),
         "bot": False,
     }
+
+
+# HTML pages: GitLab's field names, ids and data-testid attributes ------------
+def page(title, body, csrf=None):
+    meta = f'<meta name="csrf-token" content="{html.escape(csrf)}">' if csrf else ""
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">{meta}'
+            f"<title>{html.escape(title)} · GitLab</title></head>\n<body>\n{body}\n</body></html>\n").encode()
+
+
+def hidden(name, value):
+    return f'<input type="hidden" name="{name}" value="{html.escape(value or "")}" autocomplete="off">'
+
+
+def sign_in_page(csrf, alert=None):
+    """app/views/devise/sessions/_new_base.html.haml (form_for :user)."""
+    flash = f'<div class="flash-container"><div class="flash-alert">{html.escape(alert)}</div></div>' if alert else ""
+    return page("Sign in", f"""{flash}
+<main id="signin-container">
+<form class="new_user gl-show-field-errors js-arkose-labs-form" id="new_user" data-testid="sign-in-form"
+      action="/users/sign_in" accept-charset="UTF-8" method="post">
+{hidden("authenticity_token", csrf)}
+<label for="user_login">Username or primary email</label>
+<input type="text" name="user[login]" id="user_login" autocomplete="username" required data-testid="username-field">
+<label for="user_password">Password</label>
+<input type="password" name="user[password]" id="user_password" autocomplete="current-password" required
+       data-testid="password-field">
+<input name="user[remember_me]" type="hidden" value="0" autocomplete="off">
+<input type="checkbox" value="1" name="user[remember_me]" id="user_remember_me">
+<label for="user_remember_me">Remember me</label>
+<button type="submit" data-testid="sign-in-button">Sign in</button>
+</form>
+</main>""", csrf)
+
+
+def consent_page(csrf, app, user, pre_auth):
+    """app/views/doorkeeper/authorizations/new.html.haml: an authorize form and a
+    deny form (_method=delete), both posting to /oauth/authorize."""
+    fields = "\n".join([hidden("authenticity_token", csrf), hidden("client_id", app["application_id"])]
+                       + [hidden(k, pre_auth[k]) for k in ("redirect_uri", "state", "response_type", "scope")]
+                       + [hidden(k, "") for k in ("nonce", "code_challenge", "code_challenge_method")])
+    name = html.escape(app["application_name"])
+    scopes = "".join(f"<li><strong>{html.escape(s)}</strong></li>" for s in pre_auth["scope"].split())
+    return page("Authorize application", f"""<main>
+<div><strong>{name}</strong> is requesting access to your account on GitLab.</div>
+<div><strong>{html.escape(user["name"])}</strong> &middot; <span>@{html.escape(user["username"])}</span></div>
+<ul>{scopes}</ul>
+<form action="/oauth/authorize" accept-charset="UTF-8" method="post">
+{fields}
+<button type="submit" data-testid="authorization-button">Authorize {name}</button>
+</form>
+<form action="/oauth/authorize" accept-charset="UTF-8" method="post">
+{hidden("_method", "delete")}
+{fields}
+<button type="submit">Cancel</button>
+</form>
+</main>""", csrf)
+
+
+def error_page(name):
+    """app/views/doorkeeper/authorizations/error.html.haml."""
+    return page("An error has occurred", '<h3 class="page-title">An error has occurred</h3>\n'
+                f'<main role="main"><pre>{html.escape(DOORKEEPER_ERRORS[name])}</pre></main>')
+
+
+def redirect_page(uri):
+    """app/views/doorkeeper/authorizations/redirect.html.haml: a link and a script."""
+    return page("Redirecting", f'<h1 class="page-title">Redirecting</h1>\n'
+                f'<div><a href="{html.escape(uri)}">Click here to redirect to {html.escape(uri)}</a></div>\n'
+                f"<script>window.location = {json.dumps(uri)};</script>")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -198,19 +502,27 @@ class Handler(BaseHTTPRequestHandler):
         return {k: v[-1] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
 
     def _send(self, status, body=None, headers=None):
-        payload = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        if body is None:
+            payload, ctype = b"", None
+        elif isinstance(body, bytes):
+            payload, ctype = body, "text/html; charset=utf-8"
+        else:
+            payload, ctype = json.dumps(body).encode(), "application/json"
         # Logged before the answer leaves, so a client that reads the log right
         # after its answer finds its request there.
         self._log(status)
         self.send_response(status)
-        if body is not None and not isinstance(body, bytes):
-            self.send_header("Content-Type", "application/json")
+        if ctype and payload:
+            self.send_header("Content-Type", ctype)
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
+
+    def _redirect(self, location, headers=None):
+        self._send(302, b"", {"Location": location, **(headers or {})})
 
     def _log(self, status):
         self._status = status
@@ -220,20 +532,11 @@ class Handler(BaseHTTPRequestHandler):
             with self.server.state.lock:
                 self.server.state.requests.append({"method": self.command, "path": path, "status": status})
 
-    def _token(self):
-        token = self.headers.get("PRIVATE-TOKEN")
-        auth = self.headers.get("Authorization", "")
-        if not token and auth.lower().startswith("bearer "):
-            token = auth[7:].strip()
-        return token
-
-    def _require_user(self, admin=False):
-        user = self.server.state.user_by_token(self._token())
-        if user is None:
-            raise HTTPError(401, {"message": "401 Unauthorized"})
-        if admin and not user.get("is_admin"):
-            raise HTTPError(403, {"message": "403 Forbidden"})
-        return user
+    def _origin(self):
+        """Rails builds redirect URLs from the request (X-Forwarded-Proto/Host first)."""
+        scheme = self.headers.get("X-Forwarded-Proto") or self.server.scheme
+        host = self.headers.get("X-Forwarded-Host") or self.headers.get("Host")
+        return f"{scheme}://{host}" if host else self.server.base_url
 
     def _apply_fault(self):
         state = self.server.state
@@ -263,126 +566,308 @@ class Handler(BaseHTTPRequestHandler):
         self._status = 0
         self._logged = False
         url = urlsplit(self.path)
-        path, query = url.path, parse_qs(url.query)
+        path, query = url.path, {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         try:
             if not path.startswith("/-/emulator/") and self._apply_fault():
                 return
-            route = ROUTES.get((self.command, path))
-            if route is None:
-                for (method, pattern), func in PATTERN_ROUTES:
-                    match = re.fullmatch(pattern, path)
-                    if method == self.command and match:
-                        func(self, query, *match.groups())
-                        return
-                if path.startswith("/api/"):
-                    raise HTTPError(404, {"error": "404 Not Found"})
-                raise HTTPError(404, {"message": "404 Not Found"})
-            route(self, query)
+            for (method, pattern), func in ROUTES:
+                match = re.fullmatch(pattern, path)
+                if method == self.command and match:
+                    func(self, query, *match.groups())
+                    return
+            # lib/api/api.rb: route :any, '*path' -> 404, before any authentication.
+            if path.startswith("/api/"):
+                raise HTTPError(404, {"error": "404 Not Found"})
+            raise HTTPError(404, {"message": "404 Not Found"})
         except HTTPError as err:
-            self._send(err.status, err.body)
+            self._send(err.status, err.body, err.headers)
         finally:
             self._log(self._status)
 
     do_GET = do_POST = do_DELETE = do_PUT = _dispatch
 
+    # REST authentication ---------------------------------------------------
+    def _token(self):
+        token = self.headers.get("PRIVATE-TOKEN")
+        auth = self.headers.get("Authorization", "")
+        if not token and auth.lower().startswith("bearer "):
+            token = auth[7:].strip()
+        return token
+
+    def _authenticate(self, read_scopes=()):
+        """authenticate!: a known, unexpired token whose scopes an endpoint
+        registered (lib/api/api.rb: api, and read_api for GET/HEAD; endpoint
+        classes add read_scopes, also GET/HEAD only), else 401/403 as
+        lib/api/api_guard.rb answers. Returns (user, token scopes)."""
+        record = self.server.state.token_record(self._token())
+        if record is None:
+            raise HTTPError(401, {"message": "401 Unauthorized"})
+        if "created_at" in record and self.server.state.now() > record["created_at"] + ACCESS_TOKEN_LIFETIME:
+            raise HTTPError(401, {"error": "invalid_token", "error_description": TOKEN_EXPIRED}, {
+                "WWW-Authenticate": f'Bearer realm="The API", error="invalid_token", '
+                                    f'error_description="{TOKEN_EXPIRED}"'})
+        registered = list(read_scopes) + ["api", "read_api"]
+        reading = self.command in ("GET", "HEAD")
+        allowed = {"api"} | ({"read_api", *read_scopes} if reading else set())
+        if not allowed & set(record["scopes"]):
+            raise HTTPError(403, {"error": "insufficient_scope", "error_description": INSUFFICIENT_SCOPE,
+                                  "scope": " ".join(registered)})
+        return self.server.state.user_by_id(record["user_id"]), record["scopes"]
+
+    def _authenticate_admin(self):
+        """authenticated_as_admin! -> can_admin_all_resources?: an admin, and with
+        Admin Mode on a token with the admin_mode scope (api_guard.rb,
+        bypass_session_for_admin_mode?)."""
+        user, scopes = self._authenticate()
+        admin_mode = self.server.state.settings["admin_mode"]
+        if not user.get("is_admin") or (admin_mode and "admin_mode" not in scopes):
+            raise HTTPError(403, {"message": "403 Forbidden"})
+        return user
+
     # REST API --------------------------------------------------------------
+    def version(self, query):
+        """lib/api/metadata.rb: GET /version (read_user allowed), the metadata query."""
+        self._authenticate(read_scopes=["read_user"])
+        self._send(200, {"version": self.server.state.settings["version"], "revision": REVISION,
+                         "kas": {"enabled": False, "externalUrl": None, "version": None},
+                         "enterprise": False})
+
     def list_applications(self, query):
-        self._require_user(admin=True)
-        page = max(int(query.get("page", ["1"])[0] or 1), 1)
-        per_page = min(max(int(query.get("per_page", ["20"])[0] or 20), 1), 100)
-        apps = self.server.state.applications
-        total_pages = max((len(apps) + per_page - 1) // per_page, 1)
-        chunk = apps[(page - 1) * per_page: page * per_page]
-        base = f"{self.server.base_url}/api/v4/applications"
-        links = []
-        if page < total_pages:
-            links.append(f'<{base}?{urlencode({"page": page + 1, "per_page": per_page})}>; rel="next"')
-        if page > 1:
-            links.append(f'<{base}?{urlencode({"page": page - 1, "per_page": per_page})}>; rel="prev"')
-        links.append(f'<{base}?{urlencode({"page": 1, "per_page": per_page})}>; rel="first"')
-        links.append(f'<{base}?{urlencode({"page": total_pages, "per_page": per_page})}>; rel="last"')
-        headers = {
-            "X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(len(apps)),
-            "X-Total-Pages": str(total_pages),
-            "X-Next-Page": str(page + 1) if page < total_pages else "",
-            "X-Prev-Page": str(page - 1) if page > 1 else "",
-            "Link": ", ".join(links),
-        }
-        self._send(200, [public_application(a) for a in chunk], headers)
+        """ApplicationsFinder.new.execute, presented whole: no page, no headers."""
+        self._authenticate_admin()
+        state = self.server.state
+        with state.lock:
+            self._send(200, [application_json(a, state.version) for a in state.applications])
 
     def create_application(self, query):
-        self._require_user(admin=True)
+        self._authenticate_admin()
         app = self.server.state.create_application(self._body())
-        self._send(201, public_application(app, with_secret=True))
+        self._send(201, application_json(app, self.server.state.version, with_secret=True))
 
     def delete_application(self, query, app_id):
-        self._require_user(admin=True)
+        self._authenticate_admin()
         self.server.state.delete_application(int(app_id))
         self._send(204)
 
     def renew_secret(self, query, app_id):
-        self._require_user(admin=True)
+        """Absent before 16.11: the catch-all 404, before authentication."""
+        if self.server.state.version < RENEW_SECRET_FROM:
+            raise HTTPError(404, {"error": "404 Not Found"})
+        self._authenticate_admin()
         app = self.server.state.renew_secret(int(app_id))
-        self._send(201, public_application(app, with_secret=True))
+        self._send(201, application_json(app, self.server.state.version, with_secret=True))
 
     def current_user(self, query):
-        user = self._require_user()
+        """lib/api/users.rb: GET /user, read_user allowed."""
+        user, _scopes = self._authenticate(read_scopes=["read_user"])
         self._send(200, user_json(user, self.server.base_url))
 
-    # OAuth2 ----------------------------------------------------------------
-    def authorize(self, query):
-        def arg(name):
-            return query.get(name, [""])[0]
-        app = self.server.state.app_by_uid(arg("client_id"))
-        if app is None:
-            raise HTTPError(401, {"error": "invalid_client",
-                                  "error_description": "The client identification provided is invalid."})
-        redirect_uri = arg("redirect_uri")
-        if redirect_uri not in app["callback_url"].split("\n"):
-            raise HTTPError(400, {"error": "invalid_redirect_uri",
-                                  "error_description": "The redirect uri included is not valid."})
-        if arg("response_type") != "code":
-            raise HTTPError(400, {"error": "unsupported_response_type"})
-        code = secrets.token_hex(32)
+    # browser session -------------------------------------------------------
+    def _session(self):
+        """(sid, session) from the _gitlab_session cookie, or (None, None)."""
+        jar = http.cookies.SimpleCookie()
+        try:
+            jar.load(self.headers.get("Cookie", ""))
+        except http.cookies.CookieError:
+            return None, None
+        sid = jar[SESSION_COOKIE].value if SESSION_COOKIE in jar else None
         with self.server.state.lock:
-            self.server.state.codes[code] = {
-                "client_id": app["application_id"], "redirect_uri": redirect_uri,
-                "user_id": self.server.state.sso_user()["id"],
-            }
-        separator = "&" if "?" in redirect_uri else "?"
-        location = redirect_uri + separator + urlencode({"code": code, "state": arg("state")})
-        self._send(302, b"", {"Location": location})
+            session = self.server.state.sessions.get(sid)
+        return (sid, session) if session else (None, None)
 
-    def token(self, query):
-        body = self._body()
-        client_id, client_secret = body.get("client_id", ""), body.get("client_secret", "")
+    def _session_cookie(self, sid):
+        """config/initializers/session_store.rb: httponly, secure with an https
+        external URL, path /; SameSite=Lax from Rails' cookie defaults."""
+        jar = http.cookies.SimpleCookie()
+        jar[SESSION_COOKIE] = sid
+        morsel = jar[SESSION_COOKIE]
+        morsel["path"] = "/"
+        morsel["httponly"] = True
+        morsel["samesite"] = "Lax"
+        if self.server.base_url.startswith("https://"):
+            morsel["secure"] = True
+        return {"Set-Cookie": morsel.OutputString()}
+
+    def _ensure_session(self):
+        sid, session = self._session()
+        if session is None:
+            sid = self.server.state.new_session()
+            session = self.server.state.sessions[sid]
+        return sid, session
+
+    def _signed_in_user(self):
+        sid, session = self._session()
+        user = self.server.state.user_by_id(session["user_id"]) if session else None
+        return sid, session, user
+
+    def _verify_csrf(self, session, form):
+        """protect_from_forgery with: :exception -> InvalidAuthenticityToken -> 422."""
+        token = form.get("authenticity_token") or self.headers.get("X-CSRF-Token") or ""
+        if session is None or not secrets.compare_digest(session["csrf"], token):
+            raise HTTPError(422, page("The change you requested was rejected (422)",
+                                      "<h1>The change you requested was rejected.</h1>"))
+
+    def _require_sign_in(self):
+        """doorkeeper.rb resource_owner_authenticator: keep request.fullpath in
+        session[:user_return_to], redirect to the sign-in page."""
+        sid, session = self._ensure_session()
+        session["return_to"] = self.path
+        self._redirect(self._origin() + "/users/sign_in", self._session_cookie(sid))
+
+    def sign_in_form(self, query):
+        """Devise sessions#new; a signed-in user is sent on (require_no_authentication)."""
+        sid, session, user = self._signed_in_user()
+        if user:
+            self._redirect(self._origin() + (session.pop("return_to", None) or "/"))
+            return
+        sid, session = self._ensure_session()
+        self._send(200, sign_in_page(session["csrf"]), self._session_cookie(sid))
+
+    def sign_in(self, query):
+        """Devise sessions#create: CSRF first; a bad login re-renders the page
+        (FailureApp#recall, 200) with devise.failure.invalid; success renews the
+        session and redirects to the kept location."""
+        form = self._body()
+        sid, session = self._session()
+        self._verify_csrf(session, form)
+        user = self.server.state.user_by_login(form.get("user[login]"))
+        password = form.get("user[password]") or ""
+        if user is None or not user.get("password") or not secrets.compare_digest(user["password"], password):
+            self._send(200, sign_in_page(session["csrf"], "Invalid login or password."))
+            return
+        new_sid = self.server.state.sign_in(sid, user)
+        return_to = self.server.state.sessions[new_sid].pop("return_to", None) or "/"
+        self._redirect(self._origin() + return_to, self._session_cookie(new_sid))
+
+    def dashboard(self, query):
+        _sid, _session, user = self._signed_in_user()
+        if user is None:
+            self._redirect(self._origin() + "/users/sign_in")
+            return
+        self._send(200, page("Projects", f"<h1>Welcome, {html.escape(user['name'])}</h1>"))
+
+    # OAuth2 ----------------------------------------------------------------
+    def _pre_authorize(self, params):
+        """Doorkeeper::OAuth::PreAuthorization validations in their order.
+        Returns (app, pre_auth, error name or None)."""
+        state = self.server.state
+        pre_auth = {k: params.get(k) or "" for k in ("client_id", "redirect_uri", "state", "response_type")}
+        if not pre_auth["client_id"]:
+            return None, pre_auth, "invalid_request"
+        app = state.app_by_uid(pre_auth["client_id"])
+        if app is None:
+            return None, pre_auth, "invalid_client"
+        if pre_auth["redirect_uri"] not in app["callback_url"].split():
+            return app, pre_auth, "invalid_redirect_uri"
+        if not pre_auth["response_type"]:
+            return app, pre_auth, "invalid_request"
+        if pre_auth["response_type"] != "code":   # grant_flows: no implicit grant
+            return app, pre_auth, "unsupported_response_type"
+        # scope: the requested one, else default_scopes & the application's.
+        pre_auth["scope"] = params.get("scope") or " ".join(
+            s for s in DEFAULT_SCOPES if not app["scopes"] or s in app["scopes"])
+        valid = set(app["scopes"] or SERVER_SCOPES) & SERVER_SCOPES
+        scope = pre_auth["scope"]
+        if not scope.strip() or re.search(r"[\n\r\t]", scope) or not set(scope.split()) <= valid:
+            return app, pre_auth, "invalid_scope"
+        return app, pre_auth, None
+
+    def _error_redirect(self, pre_auth, name):
+        """ErrorResponse#redirect_uri: error, error_description, state."""
+        body = oauth_error(name)
+        body["state"] = pre_auth["state"]
+        self._redirect(with_query(pre_auth["redirect_uri"], body))
+
+    def authorize(self, query):
+        """Oauth::AuthorizationsController#new (GitLab's override): sign in first;
+        an invalid request renders the error page (200, no redirect); a
+        confidential client the user already authorized for these scopes gets the
+        redirect page; otherwise the consent page."""
+        _sid, session, user = self._signed_in_user()
+        if user is None:
+            self._require_sign_in()
+            return
+        app, pre_auth, error = self._pre_authorize(query)
+        if error:
+            self._send(200, error_page(error))
+            return
+        if app["confidential"] and self.server.state.has_matching_token(app, user, pre_auth["scope"].split()):
+            session.pop("return_to", None)
+            code = self.server.state.issue_code(app, user, pre_auth["redirect_uri"], pre_auth["scope"].split())
+            self._send(200, redirect_page(with_query(pre_auth["redirect_uri"],
+                                                     {"code": code, "state": pre_auth["state"]})))
+            return
+        self._send(200, consent_page(session["csrf"], app, user, pre_auth))
+
+    def authorize_decision(self, query):
+        """Doorkeeper create (approve) and destroy (deny, _method=delete): CSRF,
+        sign-in, then the same validations; errors that may redirect do so,
+        invalid_client / invalid_redirect_uri answer JSON."""
+        form = self._body()
+        _sid, session = self._session()
+        self._verify_csrf(session, form)
+        user = self.server.state.user_by_id(session["user_id"])
+        if user is None:
+            self._require_sign_in()
+            return
+        app, pre_auth, error = self._pre_authorize(form)
+        if error in ("invalid_client", "invalid_redirect_uri") or (error and not pre_auth["client_id"]):
+            raise HTTPError(401 if error == "invalid_client" else 400, oauth_error(error))
+        if form.get("_method", "").lower() == "delete":
+            if error in ("invalid_request", "unsupported_response_type"):
+                # destroy: no strategy for the response type -> the error page
+                self._send(200, error_page(error))
+            else:
+                self._error_redirect(pre_auth, "access_denied")
+        elif error:
+            self._error_redirect(pre_auth, error)
+        else:
+            code = self.server.state.issue_code(app, user, pre_auth["redirect_uri"], pre_auth["scope"].split())
+            self._redirect(with_query(pre_auth["redirect_uri"], {"code": code, "state": pre_auth["state"]}))
+
+    def _client_credentials(self, body):
+        """client_credentials :from_basic, :from_params."""
         auth = self.headers.get("Authorization", "")
         if auth.lower().startswith("basic "):
-            client_id, _sep, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
-        state = self.server.state
-        app = state.app_by_uid(client_id)
-        if app is None or not secrets.compare_digest(app["secret"], client_secret or ""):
-            raise HTTPError(401, {
-                "error": "invalid_client",
-                "error_description": "Client authentication failed due to unknown client, no client "
-                                     "authentication included, or unsupported authentication method."})
-        if body.get("grant_type") != "authorization_code":
-            raise HTTPError(400, {"error": "unsupported_grant_type"})
-        with state.lock:
-            grant = state.codes.pop(body.get("code", ""), None)
-        if (grant is None or grant["client_id"] != client_id
-                or grant["redirect_uri"] != body.get("redirect_uri")):
-            raise HTTPError(400, {
-                "error": "invalid_grant",
-                "error_description": "The provided authorization grant is invalid, expired, revoked, "
-                                     "does not match the redirection URI used in the authorization "
-                                     "request, or was issued to another client."})
-        access = secrets.token_hex(32)
-        with state.lock:
-            state.access_tokens[access] = grant["user_id"]
-        self._send(200, {"access_token": access, "token_type": "Bearer", "expires_in": 7200,
-                         "refresh_token": secrets.token_hex(32), "scope": " ".join(app["scopes"]),
-                         "created_at": int(time.time())})
+            try:
+                decoded = base64.b64decode(auth[6:]).decode()
+            except ValueError:
+                return "", ""
+            client_id, _sep, secret = decoded.partition(":")
+            return client_id, secret
+        return body.get("client_id", ""), body.get("client_secret", "")
+
+    def _authenticate_client(self, body):
+        """Doorkeeper Application.by_uid_and_secret: a public client may omit its secret."""
+        client_id, secret = self._client_credentials(body)
+        app = self.server.state.app_by_uid(client_id) if client_id else None
+        if app is None:
+            return None
+        if not secret and not app["confidential"]:
+            return app
+        return app if secrets.compare_digest(app["secret"], secret or "") else None
+
+    def token(self, query):
+        """Doorkeeper TokensController#create for authorization_code, checks in
+        order: grant_type, redirect_uri present (invalid_request), client
+        (invalid_client, 401), grant and redirect_uri (invalid_grant, 400)."""
+        body = self._body()
+        grant_type = body.get("grant_type", "")
+        if not grant_type:
+            raise HTTPError(400, oauth_error("invalid_request"))
+        if grant_type != "authorization_code":
+            raise HTTPError(400, oauth_error("unsupported_grant_type"))
+        if not body.get("redirect_uri"):
+            raise HTTPError(400, oauth_error("invalid_request"))
+        app = self._authenticate_client(body)
+        if app is None:
+            raise HTTPError(401, oauth_error("invalid_client"),
+                            {"WWW-Authenticate": 'Bearer realm="Doorkeeper", error="invalid_client"'})
+        access, scopes = self.server.state.redeem_code(body.get("code", ""), app, body["redirect_uri"])
+        self._send(200, {"access_token": access, "token_type": "Bearer", "expires_in": ACCESS_TOKEN_LIFETIME,
+                         "refresh_token": secrets.token_hex(32), "scope": " ".join(scopes),
+                         "created_at": int(self.server.state.now())},
+                   {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     def health(self, query):
         self._send(200, b"GitLab OK")
@@ -393,7 +878,29 @@ class Handler(BaseHTTPRequestHandler):
         with state.lock:
             self._send(200, {"applications": state.applications,
                              "access_tokens": len(state.access_tokens),
-                             "users": [user_json(u, self.server.base_url) for u in state.users]})
+                             "users": [user_json(u, self.server.base_url) for u in state.users],
+                             "settings": dict(state.settings)})
+
+    def emulator_settings(self, query):
+        self._send(200, self.server.state.update_settings(self._body()))
+
+    def emulator_seed_application(self, query):
+        """An application made outside the API, as the package's auto-registration did."""
+        app = self.server.state.create_application(self._body(), through_api=False)
+        self._send(201, application_json(app, self.server.state.version, with_secret=True))
+
+    def emulator_secret(self, query, app_id):
+        """A secret renewed in GitLab's UI: same client id, new secret, any version."""
+        app = self.server.state.renew_secret(int(app_id))
+        self._send(200, {"secret": app["secret"]})
+
+    def emulator_clock(self, query):
+        body = self._body()
+        try:
+            offset = self.server.state.advance_clock(body.get("advance", 0))
+        except (TypeError, ValueError):
+            raise HTTPError(400, {"message": "advance must be a number of seconds"})
+        self._send(200, {"offset": offset, "now": self.server.state.now()})
 
     def emulator_requests(self, query):
         with self.server.state.lock:
@@ -417,22 +924,29 @@ class Handler(BaseHTTPRequestHandler):
         self._send(204)
 
 
-ROUTES = {
-    ("GET", "/api/v4/applications"): Handler.list_applications,
-    ("POST", "/api/v4/applications"): Handler.create_application,
-    ("GET", "/api/v4/user"): Handler.current_user,
-    ("GET", "/oauth/authorize"): Handler.authorize,
-    ("POST", "/oauth/token"): Handler.token,
-    ("GET", "/-/health"): Handler.health,
-    ("GET", "/-/emulator/state"): Handler.emulator_state,
-    ("GET", "/-/emulator/requests"): Handler.emulator_requests,
-    ("POST", "/-/emulator/reset"): Handler.emulator_reset,
-    ("POST", "/-/emulator/faults"): Handler.emulator_add_fault,
-    ("DELETE", "/-/emulator/faults"): Handler.emulator_clear_faults,
-}
-PATTERN_ROUTES = [
+ROUTES = [
+    (("GET", r"/api/v4/version"), Handler.version),
+    (("GET", r"/api/v4/applications"), Handler.list_applications),
+    (("POST", r"/api/v4/applications"), Handler.create_application),
     (("DELETE", r"/api/v4/applications/(\d+)"), Handler.delete_application),
     (("POST", r"/api/v4/applications/(\d+)/renew-secret"), Handler.renew_secret),
+    (("GET", r"/api/v4/user"), Handler.current_user),
+    (("GET", r"/"), Handler.dashboard),
+    (("GET", r"/users/sign_in"), Handler.sign_in_form),
+    (("POST", r"/users/sign_in"), Handler.sign_in),
+    (("GET", r"/oauth/authorize"), Handler.authorize),
+    (("POST", r"/oauth/authorize"), Handler.authorize_decision),
+    (("POST", r"/oauth/token"), Handler.token),
+    (("GET", r"/-/health"), Handler.health),
+    (("GET", r"/-/emulator/state"), Handler.emulator_state),
+    (("PUT", r"/-/emulator/settings"), Handler.emulator_settings),
+    (("POST", r"/-/emulator/applications"), Handler.emulator_seed_application),
+    (("POST", r"/-/emulator/applications/(\d+)/secret"), Handler.emulator_secret),
+    (("POST", r"/-/emulator/clock"), Handler.emulator_clock),
+    (("GET", r"/-/emulator/requests"), Handler.emulator_requests),
+    (("POST", r"/-/emulator/reset"), Handler.emulator_reset),
+    (("POST", r"/-/emulator/faults"), Handler.emulator_add_fault),
+    (("DELETE", r"/-/emulator/faults"), Handler.emulator_clear_faults),
 ]
 
 
@@ -440,8 +954,8 @@ class GitLabEmulator:
     """Runs the emulator in a background thread (HTTP, optionally HTTPS too)."""
 
     def __init__(self, host="127.0.0.1", port=0, external_url=None, users=None, state_file=None,
-                 tls_port=None, tls_cert=None, tls_key=None):
-        self.state = GitLabState(users=users, state_file=state_file)
+                 tls_port=None, tls_cert=None, tls_key=None, version=DEFAULT_VERSION, admin_mode=False):
+        self.state = GitLabState(users=users, state_file=state_file, version=version, admin_mode=admin_mode)
         self.servers = [self._server(host, port, external_url)]
         if tls_port is not None and tls_cert:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -455,6 +969,7 @@ class GitLabEmulator:
         server = ThreadingHTTPServer((host, port), Handler)
         server.daemon_threads = True
         server.state = self.state
+        server.scheme = scheme
         bound = server.server_address[1]
         server.base_url = (external_url or f"{scheme}://{host}:{bound}").rstrip("/")
         return server
@@ -487,15 +1002,18 @@ def main():
     parser.add_argument("--external-url")
     parser.add_argument("--state-file")
     parser.add_argument("--config", help="JSON file with a list of users (see DEFAULT_USERS)")
+    parser.add_argument("--gitlab-version", default=DEFAULT_VERSION, help="GitLab version to behave as")
+    parser.add_argument("--admin-mode", action="store_true", help="turn the Admin Mode setting on")
     args = parser.parse_args()
     users = None
     if args.config:
         with open(args.config, encoding="utf-8") as handle:
             users = json.load(handle)
     emulator = GitLabEmulator(args.host, args.port, args.external_url, users, args.state_file,
-                              args.tls_port, args.tls_cert, args.tls_key)
+                              args.tls_port, args.tls_cert, args.tls_key,
+                              version=args.gitlab_version, admin_mode=args.admin_mode)
     emulator.start()
-    print(f"GitLab emulator listening on {emulator.url}", flush=True)
+    print(f"GitLab emulator {args.gitlab_version} listening on {emulator.url}", flush=True)
     try:
         while True:
             time.sleep(3600)
