@@ -3,7 +3,7 @@ driven by selenium) and prints what the browser saw as JSON.
 
     python browser_login.py https://mattermost.test \
         --resolve mattermost.test=172.18.0.5 --resolve gitlab.test=172.18.0.5 \
-        [--expect-button] [--screenshots DIR]
+        [--expect-button] [--expect-hsts] [--expect-consent] [--screenshots DIR]
 
 The way a user goes: Mattermost's GitLab button (its link, /oauth/gitlab/login,
 since the test build's webapp is a placeholder) -> GitLab's sign-in page (the
@@ -74,6 +74,11 @@ def wait_for(driver, condition, what, seconds=30):
         raise Failure(f"waited {seconds} s for {what}; the browser is at {driver.current_url}") from err
 
 
+def consent_button(driver):
+    found = driver.find_elements(By.CSS_SELECTOR, "[data-testid='authorization-button']")
+    return found[0] if found and found[0].is_displayed() else None
+
+
 def cookies(driver):
     """Every cookie the browser holds, with the attributes Chromium applied."""
     return driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]
@@ -135,11 +140,17 @@ def sign_in(driver, args, steps):
     screenshot(driver, args, "gitlab-sign-in")
     driver.find_element(By.CSS_SELECTOR, "[data-testid='sign-in-button']").click()
 
-    authorize = wait_for(driver, expected_conditions.element_to_be_clickable(
-        (By.CSS_SELECTOR, "[data-testid='authorization-button']")), "GitLab's consent page")
-    steps.append({"step": "GitLab consent page", "url": driver.current_url})
-    screenshot(driver, args, "gitlab-consent")
-    authorize.click()
+    # GitLab asks for consent once per user and application (scopes); after
+    # that it sends the browser straight back through its redirect page.
+    wait_for(driver, lambda d: consent_button(d) or urlsplit(d.current_url).hostname == site_host,
+             "GitLab's consent page or the way back to Mattermost")
+    authorize = consent_button(driver)
+    if authorize:
+        steps.append({"step": "GitLab consent page", "url": driver.current_url})
+        screenshot(driver, args, "gitlab-consent")
+        authorize.click()
+    elif args.expect_consent:
+        raise Failure("GitLab did not ask for consent, although this user had not authorized the application yet")
 
     wait_for(driver, lambda d: urlsplit(d.current_url).hostname == site_host
              and any(c["name"] == "MMAUTHTOKEN" for c in cookies(d)), "Mattermost's session after the consent")
@@ -179,6 +190,8 @@ def main():
     parser.add_argument("--expect-button", action="store_true",
                         help="fail unless Mattermost offers its clients GitLab sign-in")
     parser.add_argument("--expect-hsts", action="store_true", help="fail unless the site sends HSTS")
+    parser.add_argument("--expect-consent", action="store_true",
+                        help="fail unless GitLab asks for consent (a user who never authorized the application)")
     parser.add_argument("--screenshots", help="directory for a screenshot of each page")
     args = parser.parse_args()
 
