@@ -24,6 +24,8 @@ options:
       - Personal access token sent in the C(PRIVATE-TOKEN) header.
       - Instance-wide endpoints such as C(/api/v4/applications) need the token of an administrator
         with the C(api) scope.
+      - When Admin Mode is on in GitLab (Admin Area > Settings > General > Sign-in restrictions), the token
+        needs the C(admin_mode) scope as well; without it GitLab answers 403 Forbidden.
       - If not set, the value of the E(GITLAB_API_TOKEN) environment variable is used.
     type: str
     required: true

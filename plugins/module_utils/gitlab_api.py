@@ -14,8 +14,9 @@ Usage::
 
     module = AnsibleModule(argument_spec=gitlab_api_argument_spec(dict(...)))
     client = GitLabClient(module)
-    apps = client.paginate('applications')
+    apps = client.get_list('applications')
     body, headers = client.request('POST', 'applications', data={...}, expected=(201,))
+    client.probe_secret(client_id, secret, redirect_uri)  # True, False or GitLabAPIError
     client.requests  # HTTP requests made so far
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import socket
 import ssl
 import urllib.error
@@ -34,7 +36,10 @@ from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, SSLValidationError, open_url
 
 API_PREFIX = '/api/v4'
-MAX_PAGES = 10000
+# GitLab answers list endpoints such as /applications in one response. Should one
+# ever announce more pages (X-Next-Page), at most this many more are read.
+MAX_EXTRA_PAGES = 100
+PER_PAGE = 100
 USER_AGENT = 'ansible-chatops.mattermost'
 
 
@@ -96,18 +101,55 @@ def normalize_api_url(url):
 
 
 class GitLabAPIError(Exception):
-    """A failed GitLab API call; ``str(err)`` is a message meant for the user."""
+    """A failed GitLab API call; ``str(err)`` is a message meant for the user.
 
-    def __init__(self, message, status=None, method=None, url=None, body=None):
+    ``route_missing`` is true for a 404 of GitLab's catch-all API route
+    (``{"error": "404 Not Found"}``): this GitLab has no such endpoint, as
+    opposed to a missing resource (``{"message": "404 Application Not Found"}``).
+    """
+
+    def __init__(self, message, status=None, method=None, url=None, body=None, route_missing=False):
         super(GitLabAPIError, self).__init__(message)
         self.message = message
         self.status = status
         self.method = method
         self.url = url
         self.body = body
+        self.route_missing = route_missing
 
     def __str__(self):
         return self.message
+
+
+def _json_or_none(raw):
+    """A response body parsed as JSON, or None when it is not JSON."""
+    if not raw:
+        return None
+    try:
+        return json.loads(to_text(raw, errors='surrogate_or_replace'))
+    except ValueError:
+        return None
+
+
+def is_route_missing(status, raw):
+    """Whether a 404 is GitLab's answer for an API path it has no route for.
+
+    lib/api/api.rb ends with ``route :any, '*path'`` answering
+    ``{"error": "404 Not Found"}``; missing resources answer with ``message``
+    (lib/api/helpers.rb ``not_found!``).
+    """
+    if status != 404:
+        return False
+    data = _json_or_none(raw)
+    return isinstance(data, dict) and data.get('error') == '404 Not Found' and 'message' not in data
+
+
+def _missing_resource(raw):
+    """Whether a 404 names a missing resource: ``not_found!('Application')`` answers
+    ``{"message": "404 Application Not Found"}``."""
+    data = _json_or_none(raw)
+    message = data.get('message') if isinstance(data, dict) else None
+    return isinstance(message, str) and re.match(r'^404 \S.* Not Found$', message) is not None
 
 
 def _gitlab_message(body):
@@ -185,13 +227,17 @@ class GitLabClient(object):
     def _error(self, method, url, status, body, headers=None):
         """Map an HTTP error status to a GitLabAPIError with an actionable message."""
         detail = _gitlab_message(body)
+        route_missing = is_route_missing(status, body)
         where = '%s %s' % (method, url)
         if status == 401:
             msg = 'GitLab rejected the token (401 Unauthorized): check api_token (%s)' % where
         elif status == 403:
-            msg = ("GitLab refused the request (403 Forbidden): the token is not an administrator's, "
-                   "or lacks the 'api' scope; this API needs a personal access token of an "
-                   "administrator with the 'api' scope (%s)" % where)
+            msg = ("GitLab refused the request (403 Forbidden) for %s: the token is not an administrator's, or "
+                   "lacks the 'api' scope, or lacks the 'admin_mode' scope while Admin Mode is on (Admin Area > "
+                   "Settings > General > Sign-in restrictions). This API needs the personal access token of an "
+                   "administrator with the 'api' scope, and the 'admin_mode' scope too when Admin Mode is on" % where)
+        elif status == 404 and not route_missing and _missing_resource(body):
+            msg = 'GitLab answered 404 Not Found for %s: it does not exist (GitLab said: %s)' % (where, detail)
         elif status == 404:
             msg = ('GitLab answered 404 Not Found for %s: api_url (%s) is probably wrong; give the '
                    'base URL of GitLab such as https://gitlab.example.com' % (where, self.module.params.get('api_url')))
@@ -209,7 +255,7 @@ class GitLabClient(object):
             msg = 'GitLab failed with HTTP %s for %s: %s' % (status, where, detail or 'no details given')
         else:
             msg = 'GitLab answered HTTP %s for %s: %s' % (status, where, detail or 'no details given')
-        return GitLabAPIError(msg, status=status, method=method, url=url, body=detail)
+        return GitLabAPIError(msg, status=status, method=method, url=url, body=detail, route_missing=route_missing)
 
     def _unreachable(self, method, url, reason):
         reason = to_native(reason)
@@ -226,6 +272,39 @@ class GitLabClient(object):
             'signed it in ca_path or ca_cert, or set validate_certs=false for a test instance. %s'
             % (self.base_url, method, url, to_native(reason)), status=-1, method=method, url=url)
 
+    # ------------------------------------------------------------------ HTTP
+    def _send(self, method, url, payload, headers):
+        """One HTTP exchange, counted in ``requests``: ``(status, headers with lower-case keys, raw body)``.
+
+        Raises GitLabAPIError when GitLab cannot be reached or its certificate not verified.
+        """
+        self.requests += 1
+        try:
+            resp = open_url(url, data=payload, headers=headers, method=method, timeout=self.timeout,
+                            validate_certs=self.validate_certs, ca_path=self.ca_path,
+                            http_agent=USER_AGENT, follow_redirects='none', use_netrc=False)
+            return resp.getcode(), dict((k.lower(), v) for k, v in resp.headers.items()), resp.read()
+        except urllib.error.HTTPError as err:
+            try:
+                resp_headers = dict((k.lower(), v) for k, v in err.headers.items())
+            except Exception:
+                resp_headers = {}
+            try:
+                raw = err.read() if err.fp is not None else b''
+            except Exception:
+                raw = b''
+            return err.code, resp_headers, raw
+        except SSLValidationError as err:
+            raise self._certificate(method, url, err)
+        except urllib.error.URLError as err:
+            if isinstance(err.reason, ssl.SSLCertVerificationError):
+                raise self._certificate(method, url, err.reason)
+            raise self._unreachable(method, url, err.reason)
+        except (socket.timeout, TimeoutError) as err:
+            raise self._unreachable(method, url, 'timed out: %s' % to_native(err))
+        except (UrlsConnectionError, ssl.SSLError, OSError) as err:
+            raise self._unreachable(method, url, err)
+
     # ------------------------------------------------------------------ API
     def request(self, method, path, data=None, expected=(200,), query=None):
         """Send one request; return ``(parsed JSON body or None, headers dict with lower-case keys)``.
@@ -239,38 +318,7 @@ class GitLabClient(object):
         if data is not None:
             payload = json.dumps(data)
             headers['Content-Type'] = 'application/json'
-        self.requests += 1
-        status = None
-        raw = b''
-        resp_headers = {}
-        try:
-            resp = open_url(url, data=payload, headers=headers, method=method, timeout=self.timeout,
-                            validate_certs=self.validate_certs, ca_path=self.ca_path,
-                            http_agent=USER_AGENT, follow_redirects='none', use_netrc=False)
-            status = resp.getcode()
-            resp_headers = dict((k.lower(), v) for k, v in resp.headers.items())
-            raw = resp.read()
-        except urllib.error.HTTPError as err:
-            status = err.code
-            try:
-                resp_headers = dict((k.lower(), v) for k, v in err.headers.items())
-            except Exception:
-                resp_headers = {}
-            try:
-                raw = err.read() if err.fp is not None else b''
-            except Exception:
-                raw = b''
-        except SSLValidationError as err:
-            raise self._certificate(method, url, err)
-        except urllib.error.URLError as err:
-            if isinstance(err.reason, ssl.SSLCertVerificationError):
-                raise self._certificate(method, url, err.reason)
-            raise self._unreachable(method, url, err.reason)
-        except (socket.timeout, TimeoutError) as err:
-            raise self._unreachable(method, url, 'timed out: %s' % to_native(err))
-        except (UrlsConnectionError, ssl.SSLError, OSError) as err:
-            raise self._unreachable(method, url, err)
-
+        status, resp_headers, raw = self._send(method, url, payload, headers)
         if status not in expected:
             raise self._error(method, url, status, raw, resp_headers)
         if not raw or not raw.strip():
@@ -283,34 +331,96 @@ class GitLabClient(object):
                 'something else than GitLab' % (method, url, status, self.module.params.get('api_url')),
                 status=status, method=method, url=url, body=to_text(raw[:300], errors='surrogate_or_replace'))
 
-    def paginate(self, path, per_page=100, query=None):
-        """GET every page of a list endpoint and return all items.
+    def get_list(self, path, query=None):
+        """GET a list endpoint and return its items, in one request where GitLab allows.
 
-        Follows ``X-Next-Page``; when GitLab (or a proxy) drops that header, keeps
-        going while pages come back full.
+        GitLab answers ``/applications`` unpaginated (lib/api/applications.rb
+        presents ``ApplicationsFinder.new.execute`` without ``paginate``), so one
+        GET returns them all. Should GitLab announce a next page (``X-Next-Page``),
+        it is followed, at most MAX_EXTRA_PAGES times; items are de-duplicated by
+        ``id`` in case pages overlap.
         """
         items = []
+        seen = set()
+        params = dict(query or {})
+        params['per_page'] = PER_PAGE
         page = 1
-        for dummy in range(MAX_PAGES):
-            params = dict(query or {})
-            params.update(page=page, per_page=per_page)
+        for dummy in range(MAX_EXTRA_PAGES + 1):
             body, headers = self.request('GET', path, query=params)
             if not isinstance(body, list):
                 raise GitLabAPIError(
                     'GitLab answered GET %s with something else than a list: api_url (%s) probably points '
                     'to something else than GitLab' % (self.url(path, params), self.module.params.get('api_url')),
                     status=200, method='GET', url=self.url(path, params))
-            items.extend(body)
-            if 'x-next-page' in headers:
-                next_page = (headers.get('x-next-page') or '').strip()
-                if not next_page:
-                    break
-                try:
-                    page = int(next_page)
-                except ValueError:
-                    break
-            elif len(body) < per_page:
-                break
-            else:
-                page += 1
-        return items
+            for item in body:
+                key = item.get('id') if isinstance(item, dict) else None
+                if key is not None:
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                items.append(item)
+            try:
+                next_page = int((headers.get('x-next-page') or '').strip())
+            except ValueError:
+                return items
+            if next_page <= page:
+                return items
+            page = next_page
+            params['page'] = page
+        raise GitLabAPIError(
+            'GitLab kept announcing more pages of GET %s after %d pages (X-Next-Page %s); stopped rather than '
+            'work on part of the list' % (self.url(path), MAX_EXTRA_PAGES + 1, page),
+            status=200, method='GET', url=self.url(path))
+
+    def version(self):
+        """GitLab's version as a tuple of ints such as ``(16, 10, 0)``, or None when GitLab does not say."""
+        try:
+            body, dummy = self.request('GET', 'version')
+        except GitLabAPIError:
+            return None
+        match = re.match(r'\s*(\d+)\.(\d+)(?:\.(\d+))?', to_text((body or {}).get('version') or '')
+                         if isinstance(body, dict) else '')
+        if not match:
+            return None
+        return tuple(int(part or 0) for part in match.groups())
+
+    def probe_secret(self, client_id, client_secret, redirect_uri):
+        """Whether GitLab accepts ``client_secret`` for the OAuth application ``client_id``.
+
+        Sends an authorization-code request to ``<base>/oauth/token`` with a code
+        that cannot exist and without the access token. Doorkeeper authenticates
+        the client before it looks at the grant, so it answers 400
+        ``invalid_grant`` for the right secret (True) and 401 ``invalid_client``
+        for a wrong one or an unknown client (False). Nothing is issued either
+        way. Any other answer raises GitLabAPIError.
+        """
+        url = self.base_url + '/oauth/token'
+        what = ("Checking the application secret of client id %s with GitLab's token endpoint (POST %s, an "
+                "authorization-code request with a made-up code, which issues nothing) failed" % (client_id, url))
+        payload = urlencode(dict(
+            grant_type='authorization_code',
+            code='ansible-secret-probe-%s' % secrets.token_hex(24),
+            redirect_uri=redirect_uri,
+            client_id=client_id,
+            client_secret=client_secret,
+        ))
+        headers = {'Accept': 'application/json', 'Content-Type': 'application/x-www-form-urlencoded'}
+        try:
+            status, resp_headers, raw = self._send('POST', url, payload, headers)
+        except GitLabAPIError as err:
+            err.message = '%s: %s' % (what, err.message)
+            raise
+        data = _json_or_none(raw)
+        error = data.get('error') if isinstance(data, dict) else None
+        if status == 400 and error == 'invalid_grant':
+            return True
+        if status == 401 and error == 'invalid_client':
+            return False
+        if 300 <= status < 400:
+            answer = 'a redirect to %s' % (resp_headers.get('location') or '(no location)')
+        else:
+            answer = 'HTTP %s: %s' % (status, _gitlab_message(raw) or 'no details given')
+        raise GitLabAPIError(
+            "%s: GitLab answered %s, neither invalid_grant (the secret is right) nor invalid_client (it is "
+            "wrong). Check api_url, or set verify_secret=false to skip this check" % (what, answer),
+            status=status, method='POST', url=url, body=_gitlab_message(raw))

@@ -24,6 +24,8 @@ description:
   - GitLab shows an application's secret only when it creates one or renews it. The module returns
     RV(secret) in those cases. Otherwise it returns the secret given in O(secret), so a playbook that
     keeps the secret (vault, file on the controller) always finds the right one in RV(secret).
+  - GitLab never lists secrets (it stores them hashed), so the module checks O(secret) with GitLab's OAuth
+    token endpoint (see O(verify_secret)) and renews a secret GitLab refuses.
 author:
   - chatops.mattermost maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -33,8 +35,11 @@ attributes:
   check_mode:
     support: full
     details:
-      - Reads the applications (one C(GET) per page of 100) and reports what would change; no
-        write request is sent.
+      - Reads the applications (one C(GET)), checks O(secret) when given (one C(POST) to GitLab's OAuth token
+        endpoint that issues nothing, see O(verify_secret)) and reports what would change. No request that
+        changes GitLab is sent.
+      - When a secret would be renewed, also reads GitLab's version (C(GET /api/v4/version)) to report a
+        replacement instead on GitLab older than 16.11 (see O(reauthorize)).
   diff_mode:
     support: full
     details:
@@ -60,8 +65,9 @@ options:
   scopes:
     description:
       - OAuth scopes the application may ask for. Compared as a set.
-      - GitLab versions whose application list does not include the scopes cannot be checked for
-        scope drift; on those the scopes are only used when the application is created.
+      - GitLab versions whose application list does not include the scopes (GitLab 16 to 18 as documented)
+        cannot be checked for scope drift; on those the scopes are only used when the application is created.
+        To apply changed scopes there, run once with O(reauthorize=recreate).
     type: list
     elements: str
     default: [read_user]
@@ -97,6 +103,9 @@ options:
     description:
       - V(none) changes the application only when it is missing or differs from the options.
       - V(renew_secret) asks GitLab for a new secret (same client ID). The old secret stops working at once.
+        GitLab has this API from version 16.11 on. On older GitLab (its API answers 404 for
+        C(POST /api/v4/applications/:id/renew-secret)) the module replaces the application instead, as
+        V(recreate) does, with a warning; RV(action) is then V(replace) and the client ID changes.
       - V(recreate) replaces the application (new client ID and secret), like the Linux package's
         documented "reauthorise" procedure after a restore.
       - Both are a change B(on every run) by design. Turn the switch back to V(none) once it has served.
@@ -109,9 +118,29 @@ options:
       - The application secret the caller already holds (for example from a vault or a file written by an
         earlier run).
       - Returned unchanged in RV(secret) when this run does not get a new secret from GitLab, so
-        RV(secret) is always the one to use. It is not checked against GitLab, which cannot tell it.
+        RV(secret) is always the one to use.
+      - Checked with GitLab when the application is kept, unless O(verify_secret=false); a secret GitLab refuses
+        is renewed.
       - Masked in the logged module arguments like O(api_token).
     type: str
+  verify_secret:
+    description:
+      - Whether to check O(secret) with GitLab when the application is kept as it is (no drift and
+        O(reauthorize=none)). GitLab never lists a secret, so the module asks GitLab's OAuth token endpoint
+        (C(<api_url>/oauth/token)), sending one authorization-code request with the client ID, O(secret), the first
+        of O(redirect_uris) and a made-up code, B(without) O(api_token). GitLab checks the client before the
+        code, so it answers C(invalid_grant) when the secret is right and C(invalid_client) when it is wrong.
+        It issues nothing either way.
+      - A secret GitLab refuses (for example renewed in the Admin Area behind the playbook's back, or an
+        application restored from a backup) is renewed as with O(reauthorize=renew_secret); RV(action) is
+        V(renew_secret) (V(replace) on GitLab older than 16.11), RV(drift) holds V(secret) and RV(secret) the
+        new secret. In check mode this is reported without any change.
+      - Any other answer of the token endpoint (unreachable, rate limit, server error) fails the task; set
+        V(false) to skip the check, for example when the token endpoint is not reachable from where the
+        module runs. O(secret) is then returned as given, unchecked.
+      - Has no effect without O(secret), or with O(state=absent).
+    type: bool
+    default: true
 notes:
   - B(Secrets in the output.) Ansible masks the values of O(api_token) and O(secret) wherever they appear in the
     module's output, but it cannot know the secret GitLab returns, and prints RV(secret) like any other
@@ -119,8 +148,14 @@ notes:
     report errors from the registered result in a following task if needed.
   - The numeric ID, client ID and secret of a replaced application change. Whatever uses them (Mattermost's
     C(GitLabSettings)) must be updated from the returned values.
-  - Uses the GitLab REST API only (no C(python-gitlab)). One C(GET) request per page of 100 applications;
-    an unchanged application on the first page costs exactly one request (see RV(requests)).
+  - Uses the GitLab REST API only (no C(python-gitlab)). GitLab lists all instance applications in one
+    answer (the list is not paginated), so finding the application costs one C(GET) however many there are.
+  - "Requests per run (RV(requests)): unchanged application 1, or 2 with O(secret) (list and secret check);
+    create 2; replace 3; renew 2 (3 when the renewal follows a refused secret). On GitLab older than 16.11 a
+    renewal becomes a replacement: 2 more (the refused renewal, then create and delete). Check mode sends the
+    same reads, plus C(GET /api/v4/version) when a secret would be renewed."
+  - With Admin Mode on (Admin Area > Settings > General > Sign-in restrictions), the token also needs the
+    C(admin_mode) scope; without it GitLab answers 403 Forbidden and the module says so.
 seealso:
   - name: GitLab applications API
     description: The instance-wide applications API this module uses.
@@ -157,6 +192,19 @@ EXAMPLES = r"""
 - name: Use the client id
   ansible.builtin.debug:
     msg: "Client id {{ gitlab_app.application_id }}, application {{ gitlab_app.id }}"
+
+- name: Keep the application; renew the secret only if GitLab no longer takes the stored one
+  chatops.mattermost.gitlab_application:
+    api_url: https://gitlab.example.com
+    api_token: "{{ gitlab_admin_token }}"
+    name: GitLab Mattermost
+    redirect_uris:
+      - https://mattermost.example.com/signup/gitlab/complete
+      - https://mattermost.example.com/login/gitlab/complete
+    secret: "{{ stored_secret }}"
+    verify_secret: true  # default; 'secret' in gitlab_app.drift when GitLab refused it
+  register: gitlab_app
+  no_log: true
 
 - name: Renew the secret once (for example after it leaked); set back to none afterwards
   chatops.mattermost.gitlab_application:
@@ -231,7 +279,8 @@ application_id:
 secret:
   description:
     - The application secret GitLab issued in this run (creation, replacement, renewal).
-    - Otherwise the value of O(secret) when given; not returned when neither applies.
+    - Otherwise the value of O(secret) when given; not returned when neither applies, nor when GitLab
+      refused O(secret) (check mode).
     - B(Printed with -v unless the task has C(no_log=true).)
   returned: when GitLab issued a secret or O(secret) was given
   type: str
@@ -242,7 +291,10 @@ secret_issued:
   type: bool
   sample: false
 drift:
-  description: Attributes in which the existing application differed from the options (caused a replacement).
+  description:
+    - Attributes in which the existing application differed from the options.
+    - V(redirect_uris), V(scopes), V(confidential) caused a replacement.
+    - V(secret) means GitLab refused O(secret) (see O(verify_secret)); the secret was renewed.
   returned: always
   type: list
   elements: str
@@ -257,15 +309,19 @@ action:
   description:
     - What the module did, or would do in check mode.
     - V(none) when the application was up to date (or, with O(state=absent), not there).
+    - V(renew_secret) for O(reauthorize=renew_secret) or a secret GitLab refused; V(replace) instead when GitLab,
+      older than 16.11, cannot renew a secret (the client ID changes).
   returned: always
   type: str
   choices: [none, create, replace, renew_secret, delete]
   sample: none
 requests:
-  description: Number of HTTP requests sent to GitLab in this run.
+  description:
+    - Number of HTTP requests sent to GitLab in this run, the secret check included.
+    - 1 for an unchanged application without O(secret), 2 with it.
   returned: always
   type: int
-  sample: 1
+  sample: 2
 msg:
   description: What was done, in words.
   returned: always
@@ -285,6 +341,8 @@ from ansible_collections.chatops.mattermost.plugins.module_utils.gitlab_api impo
 )
 
 NO_LOG_PLACEHOLDER = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+# POST /applications/:id/renew-secret exists from this GitLab version on.
+RENEW_SECRET_SINCE = (16, 11)
 
 
 def split_uris(value):
@@ -335,6 +393,11 @@ def diff_view(app, secret=None):
     return view
 
 
+def wanted_application(name, uris, scopes, confidential):
+    """The application asked for, in GitLab's shape (no id yet)."""
+    return dict(application_name=name, callback_url='\n'.join(uris), scopes=scopes, confidential=confidential)
+
+
 def drift_of(app, wanted_uris, wanted_scopes, wanted_confidential):
     """Attributes of an existing application that differ from the wanted ones.
 
@@ -350,9 +413,37 @@ def drift_of(app, wanted_uris, wanted_scopes, wanted_confidential):
     return drift
 
 
+class AmbiguousApplications(ValueError):
+    """Several applications match and none stands out."""
+
+
+def pick_application(found, wanted_uris, wanted_scopes, wanted_confidential):
+    """The one application to manage among those found, as ``(app or None, others)``.
+
+    Among several, the one with the wanted redirect URIs; failing exactly one, the
+    one in sync for every attribute. Raises AmbiguousApplications otherwise.
+    """
+    if len(found) <= 1:
+        return (found[0] if found else None), []
+    same_uris = [a for a in found if split_uris(a.get('callback_url')) == wanted_uris]
+    chosen = same_uris if len(same_uris) == 1 else None
+    if chosen is None:
+        in_sync = [a for a in (same_uris or found)
+                   if not drift_of(a, wanted_uris, wanted_scopes, wanted_confidential)]
+        chosen = in_sync if len(in_sync) == 1 else None
+    if chosen is None:
+        raise AmbiguousApplications(found)
+    app = chosen[0]
+    return app, [a for a in found if a is not app]
+
+
 def summary(app):
     return 'id %s (client id %s, redirect URIs %s)' % (
         app.get('id'), app.get('application_id'), ', '.join(split_uris(app.get('callback_url'))) or 'none')
+
+
+def version_text(version):
+    return '.'.join(str(part) for part in version)
 
 
 class ApplicationManager(object):
@@ -365,14 +456,18 @@ class ApplicationManager(object):
         self.wanted_uris = split_uris(params['redirect_uris']) if params['redirect_uris'] is not None else None
         self.wanted_scopes = normalize_scopes(params['scopes'])
         self.wanted_confidential = params['confidential']
+        self.secret_refused = False
         self.result = dict(changed=False, action='none', application={}, secret_issued=False, drift=[],
                            deleted_ids=[], requests=0, msg='')
         self.diff = dict(before={}, after={})
 
+    def wanted(self):
+        return wanted_application(self.name, self.wanted_uris, self.wanted_scopes, self.wanted_confidential)
+
     # ------------------------------------------------------------------ lookups
     def find(self):
         """All applications this task manages (by O(match))."""
-        apps = self.client.paginate('applications')
+        apps = self.client.get_list('applications')
         found = [a for a in apps if (a.get('application_name') or '').strip() == self.name]
         if self.module.params['match'] == 'name_and_redirect_uris':
             found = [a for a in found if split_uris(a.get('callback_url')) == self.wanted_uris]
@@ -380,27 +475,27 @@ class ApplicationManager(object):
 
     def pick(self, found):
         """The one application to manage among several of the same name, or fail."""
-        if len(found) <= 1:
-            return found[0] if found else None
-        same_uris = [a for a in found if split_uris(a.get('callback_url')) == self.wanted_uris]
-        chosen = same_uris if len(same_uris) == 1 else None
-        if chosen is None:
-            pool = same_uris or found
-            in_sync = [a for a in pool
-                       if not drift_of(a, self.wanted_uris, self.wanted_scopes, self.wanted_confidential)]
-            chosen = in_sync if len(in_sync) == 1 else None
-        if chosen is None:
+        try:
+            app, others = pick_application(found, self.wanted_uris, self.wanted_scopes, self.wanted_confidential)
+        except AmbiguousApplications:
             self.fail('%d applications are named "%s" in GitLab and none stands out by its redirect URIs '
                       'and settings: %s. Delete the extra ones in the Admin Area (Applications), give them '
                       'distinct names, or use match=name_and_redirect_uris'
                       % (len(found), self.name, '; '.join(summary(a) for a in found)))
-        app = chosen[0]
-        others = [a for a in found if a is not app]
-        self.module.warn('%d other application(s) named "%s" exist and are left alone: %s'
-                         % (len(others), self.name, '; '.join(summary(a) for a in others)))
+        if others:
+            self.module.warn('%d other application(s) named "%s" exist and are left alone: %s'
+                             % (len(others), self.name, '; '.join(summary(a) for a in others)))
         return app
 
-    # ------------------------------------------------------------------ writes
+    def refuses_secret(self, app):
+        """Whether GitLab refuses the secret given in O(secret) (checked only when asked to)."""
+        given = self.module.params['secret']
+        if not given or not self.module.params['verify_secret']:
+            return False
+        self.secret_refused = not self.client.probe_secret(app.get('application_id'), given, self.wanted_uris[0])
+        return self.secret_refused
+
+    # ------------------------------------------------------------------ API calls
     def create(self):
         data = dict(
             name=self.name,
@@ -426,65 +521,94 @@ class ApplicationManager(object):
             raise GitLabAPIError('GitLab did not return the application after renewing its secret')
         return renewed
 
-    # ------------------------------------------------------------------ states
+    # ------------------------------------------------------------------ state=present
     def present(self):
-        reauthorize = self.module.params['reauthorize']
         current = self.pick(self.find())
-        check = self.module.check_mode
-
         if current is None:
-            self.result.update(changed=True, action='create')
-            wanted = dict(application_name=self.name, callback_url='\n'.join(self.wanted_uris),
-                          scopes=self.wanted_scopes, confidential=self.wanted_confidential)
-            if check:
-                self.diff['after'] = diff_view(wanted, secret='(new)')
-                self.result['msg'] = 'Application "%s" would be created' % self.name
-                return
-            app = self.create()
-            self.issued(app)
-            self.diff['after'] = diff_view(app, secret='(new)')
-            self.result['msg'] = 'Application "%s" created with id %s' % (self.name, app['id'])
+            self.create_application()
             return
-
+        reauthorize = self.module.params['reauthorize']
+        self.diff['before'] = diff_view(current, secret='(current)')
         drift = drift_of(current, self.wanted_uris, self.wanted_scopes, self.wanted_confidential)
         self.result['drift'] = drift
-        self.diff['before'] = diff_view(current, secret='(current)')
-
         if drift or reauthorize == 'recreate':
-            why = ('%s differ' % ', '.join(drift)) if drift else 'reauthorize=recreate'
-            self.result.update(changed=True, action='replace')
-            if check:
-                wanted = dict(application_name=self.name, callback_url='\n'.join(self.wanted_uris),
-                              scopes=self.wanted_scopes, confidential=self.wanted_confidential)
-                self.diff['after'] = diff_view(wanted, secret='(new)')
-                self.result['deleted_ids'] = [current['id']]
-                self.result['msg'] = 'Application %s would be replaced (%s)' % (current['id'], why)
-                return
-            # Create first: if that fails, the old application is untouched.
-            app = self.create()
-            self.issued(app)
-            self.diff['after'] = diff_view(app, secret='(new)')
-            try:
-                self.delete(current)
-            except GitLabAPIError as err:
-                self.undo_create(app, current, err)
-            self.result['msg'] = 'Application %s replaced by %s (%s)' % (current['id'], app['id'], why)
-            return
+            self.replace_application(current, ('%s differ' % ', '.join(drift)) if drift else 'reauthorize=recreate')
+        elif reauthorize == 'renew_secret':
+            self.renew_application_secret(current, 'reauthorize=renew_secret')
+        elif self.refuses_secret(current):
+            self.result['drift'] = ['secret']
+            self.renew_application_secret(current, 'GitLab refuses the secret given in secret')
+        else:
+            self.keep_application(current)
 
-        if reauthorize == 'renew_secret':
-            self.result.update(changed=True, action='renew_secret')
+    def create_application(self):
+        """No application yet: create it."""
+        self.result.update(changed=True, action='create')
+        if self.module.check_mode:
+            self.diff['after'] = diff_view(self.wanted(), secret='(new)')
+            self.result['msg'] = 'Application "%s" would be created' % self.name
+            return
+        app = self.create()
+        self.issued(app)
+        self.diff['after'] = diff_view(app, secret='(new)')
+        self.result['msg'] = 'Application "%s" created with id %s' % (self.name, app['id'])
+
+    def replace_application(self, current, why):
+        """Create the new application first, then delete the old one (GitLab cannot change one)."""
+        self.result.update(changed=True, action='replace')
+        if self.module.check_mode:
+            self.diff['after'] = diff_view(self.wanted(), secret='(new)')
+            self.result['deleted_ids'] = [current['id']]
+            self.result['msg'] = 'Application %s would be replaced (%s)' % (current['id'], why)
+            return None
+        # Create first: if that fails, the old application is untouched.
+        app = self.create()
+        self.issued(app)
+        self.diff['after'] = diff_view(app, secret='(new)')
+        try:
+            self.delete(current)
+        except GitLabAPIError as err:
+            self.undo_create(app, current, err)
+        self.result['msg'] = 'Application %s replaced by %s (%s)' % (current['id'], app['id'], why)
+        return app
+
+    def renew_application_secret(self, current, why):
+        """Renew the secret (same client ID); on a GitLab without that API, replace the application."""
+        self.result.update(changed=True, action='renew_secret')
+        if self.module.check_mode:
+            # Only the version tells whether the renewal would become a replacement.
+            version = self.client.version()
+            if version is not None and version < RENEW_SECRET_SINCE:
+                self.replace_application(current, why)
+                self.module.warn(
+                    'GitLab %s is older than 16.11 and cannot renew an application secret: application %s would be '
+                    'replaced instead, and its client id (%s) would change'
+                    % (version_text(version), current['id'], current.get('application_id')))
+                return
+            self.describe(current)
             self.diff['after'] = diff_view(current, secret='(new)')
-            if check:
-                self.describe(current)
-                self.result['msg'] = 'The secret of application %s would be renewed' % current['id']
-                return
-            renewed = self.renew(current)
-            app = dict(current)
-            app.update((k, v) for k, v in renewed.items() if v is not None)
-            self.issued(app)
-            self.result['msg'] = 'The secret of application %s was renewed' % current['id']
+            self.result['msg'] = 'The secret of application %s would be renewed (%s)' % (current['id'], why)
             return
+        try:
+            renewed = self.renew(current)
+        except GitLabAPIError as err:
+            if not err.route_missing:
+                raise
+            app = self.replace_application(current, '%s; GitLab before 16.11 cannot renew a secret' % why)
+            self.module.warn(
+                'GitLab is older than 16.11 and has no API to renew an application secret (POST %s answered '
+                '404 Not Found): application %s was replaced by %s instead, and the client id changed from %s '
+                'to %s. Update whatever uses it (Mattermost\'s GitLabSettings.Id) from application_id'
+                % (err.url, current['id'], app['id'], current.get('application_id'), app.get('application_id')))
+            return
+        app = dict(current)
+        app.update((k, v) for k, v in renewed.items() if v is not None)
+        self.issued(app)
+        self.diff['after'] = diff_view(app, secret='(new)')
+        self.result['msg'] = 'The secret of application %s was renewed (%s)' % (current['id'], why)
 
+    def keep_application(self, current):
+        """Up to date: nothing to do."""
         self.diff['after'] = diff_view(current, secret='(current)')
         self.describe(current)
         self.result['msg'] = 'Application %s is up to date' % current['id']
@@ -507,6 +631,7 @@ class ApplicationManager(object):
         self.fail('%s Deleted the new one again: GitLab holds the old application, unchanged. Run again once '
                   'GitLab accepts the deletion.' % what)
 
+    # ------------------------------------------------------------------ state=absent
     def absent(self):
         found = self.find()
         if not found:
@@ -559,7 +684,8 @@ class ApplicationManager(object):
             self.fail(str(err))
         self.result['requests'] = self.client.requests
         given = self.module.params['secret']
-        if not self.result['secret_issued'] and given and self.module.params['state'] == 'present':
+        if (not self.result['secret_issued'] and given and not self.secret_refused
+                and self.module.params['state'] == 'present'):
             self.result['secret'] = given
         if self.module._diff:
             self.result['diff'] = self.diff
@@ -594,6 +720,7 @@ def main():
         match=dict(type='str', default='name', choices=['name', 'name_and_redirect_uris']),
         reauthorize=dict(type='str', default='none', choices=['none', 'renew_secret', 'recreate']),
         secret=dict(type='str', no_log=True),
+        verify_secret=dict(type='bool', default=True),
     ))
     module = AnsibleModule(
         argument_spec=argument_spec,

@@ -17,6 +17,7 @@ import pytest
 REPO_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 EMULATORS_DIR = os.path.join(REPO_DIR, 'tests', 'emulators')
 ADMIN_TOKEN = 'glpat-admin-token'
+ADMIN_API_ONLY_TOKEN = 'glpat-admin-api-only'
 USER_TOKEN = 'glpat-user-token'
 
 
@@ -44,12 +45,25 @@ def _emulator_class():
     return gitlab_emulator
 
 
-class Emulator(object):
-    """A running GitLab emulator plus helpers on its control endpoints."""
+# GitLab versions the emulator is run as where the module's behaviour differs:
+# 16.10 has no renew-secret API; later ones list more of each application.
+GITLAB_PROFILES = ('16.10.0', '17.11.7', '18.6.2')
 
-    def __init__(self, module):
+
+class Emulator(object):
+    """A running GitLab emulator plus helpers on its control endpoints.
+
+    ``version`` and ``admin_mode`` are passed to the emulator only when given,
+    so it runs with its own defaults otherwise.
+    """
+
+    def __init__(self, module, version=None, admin_mode=None, **options):
         self.module = module
-        self.server = module.GitLabEmulator(host='127.0.0.1', port=0)
+        if version is not None:
+            options['version'] = version
+        if admin_mode is not None:
+            options['admin_mode'] = admin_mode
+        self.server = module.GitLabEmulator(host='127.0.0.1', port=0, **options)
         self.url = self.server.start()
 
     def _call(self, method, path, body=None):
@@ -61,9 +75,22 @@ class Emulator(object):
             raw = resp.read()
         return json.loads(raw) if raw else None
 
+    def state(self):
+        return self._call('GET', '/-/emulator/state')
+
     def applications(self):
         """Applications as stored (with secrets)."""
-        return self._call('GET', '/-/emulator/state')['applications']
+        return self.state()['applications']
+
+    def settings(self, **settings):
+        """The emulator's version and Admin Mode; changed first when given (version=, admin_mode=)."""
+        if settings:
+            return self._call('PUT', '/-/emulator/settings', settings)
+        return self.state()['settings']
+
+    def change_secret(self, app_id):
+        """Renew an application's secret behind the module's back (as in GitLab's Admin Area); the new secret."""
+        return self._call('POST', '/-/emulator/applications/%s/secret' % app_id)['secret']
 
     def requests(self):
         return self._call('GET', '/-/emulator/requests')
@@ -82,10 +109,30 @@ class Emulator(object):
 
 
 @pytest.fixture
-def gitlab():
-    emulator = Emulator(_emulator_class())
+def gitlab(request):
+    """A GitLab emulator; parametrize indirectly with a version string or a dict of
+    GitLabEmulator options (``version``, ``admin_mode``)."""
+    options = getattr(request, 'param', None) or {}
+    if isinstance(options, str):
+        options = dict(version=options)
+    emulator = Emulator(_emulator_class(), **options)
     yield emulator
     emulator.stop()
+
+
+@pytest.fixture
+def gitlab_at():
+    """Factory: ``gitlab_at('16.10.0', admin_mode=True)`` starts an emulator, stopped after the test."""
+    started = []
+
+    def start(version=None, admin_mode=None, **options):
+        emulator = Emulator(_emulator_class(), version=version, admin_mode=admin_mode, **options)
+        started.append(emulator)
+        return emulator
+
+    yield start
+    for emulator in started:
+        emulator.stop()
 
 
 def _certificate_authority(directory):
@@ -133,13 +180,11 @@ def _certificate_authority(directory):
 class TLSEmulator(Emulator):
     """The emulator on HTTPS too, with a certificate from a private CA (``ca`` is its PEM file)."""
 
-    def __init__(self, module, directory):
-        self.module = module
+    def __init__(self, module, directory, **options):
         self.tls = _certificate_authority(directory)
         self.ca = self.tls['ca']
-        self.server = module.GitLabEmulator(host='127.0.0.1', port=0, tls_port=0,
-                                            tls_cert=self.tls['cert'], tls_key=self.tls['key'])
-        self.url = self.server.start()
+        super(TLSEmulator, self).__init__(module, tls_port=0, tls_cert=self.tls['cert'], tls_key=self.tls['key'],
+                                          **options)
         host, port = self.server.servers[1].server_address[:2]
         self.https_url = 'https://%s:%s' % (host, port)
 

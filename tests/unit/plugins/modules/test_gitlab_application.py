@@ -12,7 +12,11 @@ import pytest
 
 
 ADMIN_TOKEN = 'glpat-admin-token'
+ADMIN_API_ONLY_TOKEN = 'glpat-admin-api-only'
 USER_TOKEN = 'glpat-user-token'
+GITLAB_PROFILES = ('16.10.0', '17.11.7', '18.6.2')
+# A version whose application list includes the scopes (see the emulator's APPLICATION_SCOPES_FROM).
+SCOPES_LISTED = '19.0.0'
 MODULE = 'chatops.mattermost.gitlab_application'
 NAME = 'GitLab Mattermost'
 URIS = ['https://mm.example.test/signup/gitlab/complete', 'https://mm.example.test/login/gitlab/complete']
@@ -23,6 +27,14 @@ def args(gitlab, **extra):
     base = dict(api_url=gitlab.url, api_token=ADMIN_TOKEN, name=NAME, redirect_uris=URIS)
     base.update(extra)
     return base
+
+
+def gitlab_list(gitlab):
+    """GET /api/v4/applications as the module sees it."""
+    import urllib.request
+    req = urllib.request.Request(gitlab.url + '/api/v4/applications', headers={'PRIVATE-TOKEN': ADMIN_TOKEN})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=10) as resp:
+        return json.loads(resp.read())
 
 
 def writes(requests):
@@ -55,13 +67,15 @@ def test_create(gitlab, run_module):
     assert run['requests'] == 2  # one GET, one POST
 
 
-def test_no_op_makes_one_request_and_returns_given_secret(gitlab, run_module):
+def test_no_op_checks_the_secret_and_returns_it(gitlab, run_module):
     first = ok(run_module(MODULE, args(gitlab)))
     before = len(gitlab.requests())
     run = ok(run_module(MODULE, args(gitlab, secret=first['secret'])))
-    assert run['changed'] is False and run['action'] == 'none'
-    assert run['requests'] == 1
-    assert len(gitlab.requests()) - before == 1
+    assert run['changed'] is False and run['action'] == 'none' and run['drift'] == []
+    assert run['requests'] == 2  # the list, and the secret checked at the token endpoint
+    assert [(r['method'], r['path'], r['status']) for r in gitlab.requests()[before:]] == [
+        ('GET', '/api/v4/applications', 200), ('POST', '/oauth/token', 400)]
+    assert gitlab.state()['access_tokens'] == 0
     assert run['id'] == first['id']
     assert run['application_id'] == first['application_id']
     # Returned unmasked (not "********"), and flagged as not new.
@@ -75,6 +89,14 @@ def test_no_op_without_secret_returns_none(gitlab, run_module):
     assert run['changed'] is False
     assert 'secret' not in run.result
     assert run['secret_issued'] is False
+    assert run['requests'] == 1
+
+
+def test_no_op_with_verify_secret_off_makes_one_request(gitlab, run_module):
+    first = ok(run_module(MODULE, args(gitlab)))
+    run = ok(run_module(MODULE, args(gitlab, secret=first['secret'], verify_secret=False)))
+    assert run['changed'] is False and run['requests'] == 1
+    assert run['secret'] == first['secret']
 
 
 def test_api_url_variants(gitlab, run_module):
@@ -90,12 +112,12 @@ def test_whitespace_in_uris_is_not_drift(gitlab, run_module):
     assert run['changed'] is False
 
 
-@pytest.mark.parametrize('change, field', [
-    (dict(redirect_uris=OTHER_URIS), 'redirect_uris'),
-    (dict(redirect_uris=list(reversed(URIS))), 'redirect_uris'),
-    (dict(confidential=False), 'confidential'),
-    (dict(scopes=['read_user', 'openid']), 'scopes'),
-])
+@pytest.mark.parametrize('gitlab, change, field', [
+    (None, dict(redirect_uris=OTHER_URIS), 'redirect_uris'),
+    (None, dict(redirect_uris=list(reversed(URIS))), 'redirect_uris'),
+    (None, dict(confidential=False), 'confidential'),
+    (SCOPES_LISTED, dict(scopes=['read_user', 'openid']), 'scopes'),
+], indirect=['gitlab'])
 def test_drift_recreates(gitlab, run_module, change, field):
     first = ok(run_module(MODULE, args(gitlab)))
     before = len(gitlab.requests())
@@ -120,26 +142,25 @@ def test_drift_recreates(gitlab, run_module, change, field):
     assert first['secret'] not in json.dumps(diff) and new['secret'] not in json.dumps(diff)
 
 
+@pytest.mark.parametrize('gitlab', [SCOPES_LISTED], indirect=True)
 def test_scopes_compared_as_set(gitlab, run_module):
     ok(run_module(MODULE, args(gitlab, scopes=['read_user', 'openid'])))
     run = ok(run_module(MODULE, args(gitlab, scopes=['openid', 'read_user', 'openid'])))
     assert run['changed'] is False
+    assert run['application']['scopes'] == ['openid', 'read_user']
 
 
-def test_scopes_not_listed_cannot_drift(gitlab, run_module, monkeypatch):
-    """Older GitLab lists applications without scopes: no scope drift is detected."""
+@pytest.mark.parametrize('gitlab', GITLAB_PROFILES, indirect=True)
+def test_scopes_not_listed_cannot_drift(gitlab, run_module):
+    """GitLab versions whose list has no scopes: no scope drift can be detected."""
     ok(run_module(MODULE, args(gitlab)))
-    original = gitlab.module.public_application
-
-    def without_scopes(app, with_secret=False):
-        data = original(app, with_secret)
-        data.pop('scopes', None)
-        return data
-
-    monkeypatch.setattr(gitlab.module, 'public_application', without_scopes)
+    listed = 'scopes' in gitlab_list(gitlab)[0]
     run = ok(run_module(MODULE, args(gitlab, scopes=['api'])))
-    assert run['changed'] is False
-    assert run['application']['scopes'] is None
+    if listed:
+        assert run['changed'] is True and run['drift'] == ['scopes']
+    else:
+        assert run['changed'] is False
+        assert run['application']['scopes'] is None
 
 
 def test_check_mode_makes_no_writes(gitlab, run_module):
@@ -152,13 +173,15 @@ def test_check_mode_makes_no_writes(gitlab, run_module):
     assert 'id' not in run.result
     # drift -> would recreate; renew and recreate -> would change
     first = ok(run_module(MODULE, args(gitlab)))
-    for extra, action in ((dict(redirect_uris=OTHER_URIS), 'replace'), (dict(reauthorize='renew_secret'), 'renew_secret'),
-                          (dict(reauthorize='recreate'), 'replace'), (dict(state='absent'), 'delete')):
+    # renew_secret also reads the version (a GitLab before 16.11 would replace instead)
+    for extra, action, requests in ((dict(redirect_uris=OTHER_URIS), 'replace', 1),
+                                    (dict(reauthorize='renew_secret'), 'renew_secret', 2),
+                                    (dict(reauthorize='recreate'), 'replace', 1), (dict(state='absent'), 'delete', 1)):
         before = len(gitlab.requests())
         run = ok(run_module(MODULE, args(gitlab, **extra), check=True, diff=True))
         assert run['changed'] is True and run['action'] == action, extra
         assert writes(gitlab.requests()[before:]) == [], extra
-        assert run['requests'] == 1
+        assert run['requests'] == requests, extra
     apps = gitlab.applications()
     assert len(apps) == 1 and apps[0]['id'] == first['id'] and apps[0]['secret'] == first['secret']
     # in sync -> not changed in check mode either
@@ -204,6 +227,144 @@ def test_renew_on_missing_application_creates_it(gitlab, run_module):
     run = ok(run_module(MODULE, args(gitlab, reauthorize='renew_secret')))
     assert run['changed'] is True and len(gitlab.applications()) == 1
     assert run['secret'] == gitlab.applications()[0]['secret']
+
+
+@pytest.mark.parametrize('gitlab', ['17.11.7', '18.6.2'], indirect=True)
+def test_renew_secret_keeps_the_client_id(gitlab, run_module):
+    first = ok(run_module(MODULE, args(gitlab)))
+    before = len(gitlab.requests())
+    run = ok(run_module(MODULE, args(gitlab, reauthorize='renew_secret')))
+    app = gitlab.applications()[0]
+    assert run['action'] == 'renew_secret' and run['application_id'] == first['application_id']
+    assert run['secret'] == app['secret'] != first['secret']
+    assert run['requests'] == 2
+    assert writes(gitlab.requests()[before:]) == [
+        dict(method='POST', path='/api/v4/applications/%s/renew-secret' % first['id'], status=201)]
+
+
+@pytest.mark.parametrize('gitlab', ['16.10.0'], indirect=True)
+def test_renew_secret_before_16_11_replaces(gitlab, run_module):
+    """GitLab 16.10 has no renew-secret route: the application is replaced, with a warning."""
+    first = ok(run_module(MODULE, args(gitlab)))
+    before = len(gitlab.requests())
+    run = ok(run_module(MODULE, args(gitlab, reauthorize='renew_secret', secret=first['secret']), diff=True))
+    assert 'probably wrong' not in run.output
+    assert run['changed'] is True and run['action'] == 'replace'
+    apps = gitlab.applications()
+    assert len(apps) == 1
+    new = apps[0]
+    assert new['id'] != first['id'] and new['application_id'] != first['application_id']
+    assert run['id'] == new['id'] and run['application_id'] == new['application_id']
+    assert run['secret'] == new['secret'] and run['secret_issued'] is True
+    assert run['deleted_ids'] == [first['id']]
+    assert run['requests'] == 4
+    assert [(r['method'], r['path'], r['status']) for r in gitlab.requests()[before:]] == [
+        ('GET', '/api/v4/applications', 200),
+        ('POST', '/api/v4/applications/%s/renew-secret' % first['id'], 404),
+        ('POST', '/api/v4/applications', 201),
+        ('DELETE', '/api/v4/applications/%s' % first['id'], 204)]
+    warning = ' '.join(run.output.split())
+    assert 'older than 16.11' in warning and 'client id changed from %s to %s' % (
+        first['application_id'], new['application_id']) in warning
+    assert new['secret'] not in json.dumps(run['diff'])
+
+
+@pytest.mark.parametrize('gitlab', ['16.10.0'], indirect=True)
+def test_renew_secret_before_16_11_in_check_mode(gitlab, run_module):
+    first = ok(run_module(MODULE, args(gitlab)))
+    before = len(gitlab.requests())
+    run = ok(run_module(MODULE, args(gitlab, reauthorize='renew_secret'), check=True, diff=True))
+    assert run['changed'] is True and run['action'] == 'replace' and run['deleted_ids'] == [first['id']]
+    assert run['requests'] == 2
+    assert [(r['method'], r['path']) for r in gitlab.requests()[before:]] == [
+        ('GET', '/api/v4/applications'), ('GET', '/api/v4/version')]
+    assert 'older than 16.11' in ' '.join(run.output.split())
+    assert gitlab.applications()[0]['secret'] == first['secret']
+
+
+@pytest.mark.parametrize('gitlab', GITLAB_PROFILES, indirect=True)
+def test_secret_changed_behind_the_back_is_renewed(gitlab, run_module):
+    """A secret renewed in GitLab's Admin Area: the stored one is refused, detected and renewed."""
+    first = ok(run_module(MODULE, args(gitlab)))
+    behind = gitlab.change_secret(first['id'])
+    assert behind != first['secret']
+    run = ok(run_module(MODULE, args(gitlab, secret=first['secret']), diff=True))
+    assert run['changed'] is True and run['drift'] == ['secret']
+    apps = gitlab.applications()
+    assert len(apps) == 1
+    app = apps[0]
+    assert run['secret'] == app['secret'] and run['secret_issued'] is True
+    assert app['secret'] not in (first['secret'], behind)
+    if gitlab.settings()['version'].startswith('16.10.'):
+        assert run['action'] == 'replace' and run['requests'] == 5
+        assert run['application_id'] == app['application_id'] != first['application_id']
+        assert run['deleted_ids'] == [first['id']]
+    else:
+        assert run['action'] == 'renew_secret' and run['requests'] == 3
+        assert run['id'] == first['id'] and run['application_id'] == first['application_id']
+    assert app['secret'] not in json.dumps(run['diff'])
+    # the next run with the new secret changes nothing, in two requests
+    before = len(gitlab.requests())
+    again = ok(run_module(MODULE, args(gitlab, secret=run['secret'])))
+    assert again['changed'] is False and again['action'] == 'none' and again['drift'] == []
+    assert again['requests'] == 2 and len(gitlab.requests()) - before == 2
+    assert again['secret'] == run['secret'] and again['secret_issued'] is False
+    assert gitlab.state()['access_tokens'] == 0
+
+
+@pytest.mark.parametrize('gitlab', GITLAB_PROFILES, indirect=True)
+def test_secret_refused_in_check_mode(gitlab, run_module):
+    first = ok(run_module(MODULE, args(gitlab)))
+    gitlab.change_secret(first['id'])
+    stored = gitlab.applications()[0]
+    before = len(gitlab.requests())
+    run = ok(run_module(MODULE, args(gitlab, secret=first['secret']), check=True, diff=True))
+    assert run['changed'] is True and run['drift'] == ['secret']
+    expected = 'replace' if gitlab.settings()['version'].startswith('16.10.') else 'renew_secret'
+    assert run['action'] == expected
+    assert run['requests'] == 3  # list, secret check, version
+    assert writes(gitlab.requests()[before:]) == [
+        dict(method='POST', path='/oauth/token', status=401)]
+    # the refused secret is not handed back as the one to use
+    assert 'secret' not in run.result and run['secret_issued'] is False
+    assert gitlab.applications() == [stored]
+
+
+def test_secret_of_another_application_is_refused(gitlab, run_module):
+    """The secret Mattermost holds belongs to an application that is gone (restored GitLab)."""
+    ok(run_module(MODULE, args(gitlab)))
+    other = gitlab.add_application('Other', ['https://other.test/cb'])
+    run = ok(run_module(MODULE, args(gitlab, secret=other['secret'])))
+    assert run['action'] == 'renew_secret' and run['drift'] == ['secret']
+    assert run['secret'] == gitlab.applications()[0]['secret']
+
+
+def test_verify_secret_off_does_not_check(gitlab, run_module):
+    first = ok(run_module(MODULE, args(gitlab)))
+    gitlab.change_secret(first['id'])
+    run = ok(run_module(MODULE, args(gitlab, secret=first['secret'], verify_secret=False)))
+    assert run['changed'] is False and run['requests'] == 1
+    assert run['secret'] == first['secret']
+    assert not any(r['path'] == '/oauth/token' for r in gitlab.requests())
+
+
+def test_secret_not_checked_when_the_application_changes_anyway(gitlab, run_module):
+    first = ok(run_module(MODULE, args(gitlab)))
+    for extra in (dict(redirect_uris=OTHER_URIS), dict(reauthorize='renew_secret'), dict(reauthorize='recreate')):
+        ok(run_module(MODULE, args(gitlab, secret=first['secret'], **extra)))
+    assert not any(r['path'] == '/oauth/token' for r in gitlab.requests())
+
+
+@pytest.mark.parametrize('status', [500, 503])
+def test_secret_check_failure_fails_without_change(gitlab, run_module, status):
+    first = ok(run_module(MODULE, args(gitlab)))
+    gitlab.fault(path_regex='^/oauth/token', method='POST', status=status, count=1)
+    run = run_module(MODULE, args(gitlab, secret=first['secret']))
+    assert run['failed'] is True and run['changed'] is False
+    assert "GitLab's token endpoint" in run['msg'] and 'HTTP %s' % status in run['msg']
+    assert 'verify_secret=false' in run['msg']
+    assert first['secret'] not in run.output
+    assert gitlab.applications()[0]['secret'] == first['secret']
 
 
 # ---------------------------------------------------------------- absent, duplicates, match
@@ -255,15 +416,19 @@ def test_match_name_and_redirect_uris(gitlab, run_module):
     assert [a['id'] for a in gitlab.applications()] == [other['id']]
 
 
-def test_pagination_walks_all_pages(gitlab, run_module):
-    for index in range(230):
+@pytest.mark.parametrize('gitlab', GITLAB_PROFILES, indirect=True)
+def test_150_applications_one_request(gitlab, run_module):
+    """GitLab lists every application in one answer: one request finds ours, wherever it is."""
+    for index in range(150):
+        if index == 137:
+            mine = gitlab.add_application(NAME, URIS)
         gitlab.add_application('filler %d' % index, ['https://filler.test/%d' % index])
-    ok(run_module(MODULE, args(gitlab)))
     run = ok(run_module(MODULE, args(gitlab)))
-    assert run['changed'] is False
-    assert run['requests'] == 3
-    pages = [r for r in gitlab.requests() if r['method'] == 'GET']
-    assert len(pages) == 6
+    assert run['changed'] is False and run['action'] == 'none'
+    assert run['id'] == mine['id'] and run['application_id'] == mine['application_id']
+    assert run['requests'] == 1
+    assert [(r['method'], r['path']) for r in gitlab.requests()] == [('GET', '/api/v4/applications')]
+    assert len(gitlab.applications()) == 151
 
 
 # ---------------------------------------------------------------- errors
@@ -279,6 +444,18 @@ def test_403_non_admin(gitlab, run_module):
     run = run_module(MODULE, args(gitlab, api_token=USER_TOKEN))
     assert run['failed'] is True
     assert '403 Forbidden' in run['msg'] and "not an administrator's" in run['msg']
+
+
+@pytest.mark.parametrize('gitlab', [dict(admin_mode=True)], indirect=True)
+def test_admin_mode_needs_the_admin_mode_scope(gitlab, run_module):
+    run = run_module(MODULE, args(gitlab, api_token=ADMIN_API_ONLY_TOKEN))
+    assert run['failed'] is True
+    assert '403 Forbidden' in run['msg'] and 'admin_mode' in run['msg'] and 'Admin Mode' in run['msg']
+    assert ADMIN_API_ONLY_TOKEN not in run.output
+    assert gitlab.applications() == []
+    # the same with a token that has the admin_mode scope
+    run = ok(run_module(MODULE, args(gitlab)))
+    assert run['action'] == 'create'
 
 
 def test_404_bad_api_url(gitlab, run_module):
@@ -490,3 +667,88 @@ def test_given_secret_returned_but_masked_in_arguments(gitlab, run_module):
     assert '"secret": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"' in run.output
     assert '"api_token": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"' in run.output
     assert ADMIN_TOKEN not in run.output
+
+
+# ---------------------------------------------------------------- pure functions
+
+@pytest.fixture
+def module_code(collections_path):
+    import importlib
+    return importlib.import_module('ansible_collections.chatops.mattermost.plugins.modules.gitlab_application')
+
+
+@pytest.mark.parametrize('value, expected', [
+    (None, []),
+    ('', []),
+    ('https://a/cb', ['https://a/cb']),
+    ('https://a/cb\nhttps://b/cb', ['https://a/cb', 'https://b/cb']),
+    ('https://a/cb\r\n  https://b/cb \n', ['https://a/cb', 'https://b/cb']),
+    ('https://a/cb https://b/cb', ['https://a/cb', 'https://b/cb']),
+    (['https://b/cb', ' https://a/cb '], ['https://b/cb', 'https://a/cb']),
+    (['https://a/cb\nhttps://b/cb'], ['https://a/cb', 'https://b/cb']),
+    ([], []),
+])
+def test_split_uris(module_code, value, expected):
+    assert module_code.split_uris(value) == expected
+
+
+@pytest.mark.parametrize('value, expected', [
+    (None, None),
+    ('', []),
+    ('read_user', ['read_user']),
+    ('read_user openid', ['openid', 'read_user']),
+    ('openid,read_user  openid', ['openid', 'read_user']),
+    (['read_user', 'openid', 'read_user'], ['openid', 'read_user']),
+    (['api read_user'], ['api', 'read_user']),
+    ([], []),
+])
+def test_normalize_scopes(module_code, value, expected):
+    assert module_code.normalize_scopes(value) == expected
+
+
+def _app(callback_url='https://a/cb\nhttps://b/cb', **extra):
+    app = dict(id=1, application_id='c1', application_name='n', callback_url=callback_url)
+    app.update(extra)
+    return app
+
+
+@pytest.mark.parametrize('app, expected', [
+    (_app(scopes=['read_user'], confidential=True), []),
+    (_app(scopes=['read_user'], confidential=True, callback_url='https://a/cb https://b/cb'), []),
+    (_app(scopes=['read_user'], confidential=True, callback_url='https://b/cb\nhttps://a/cb'), ['redirect_uris']),
+    (_app(scopes=['read_user'], confidential=True, callback_url='https://a/cb'), ['redirect_uris']),
+    (_app(scopes=['api'], confidential=True), ['scopes']),
+    (_app(scopes='read_user', confidential=True), []),
+    (_app(scopes=['read_user'], confidential=False), ['confidential']),
+    (_app(scopes=['api'], confidential=False, callback_url='x'), ['redirect_uris', 'scopes', 'confidential']),
+    # attributes the GitLab version does not list cannot drift
+    (_app(), []),
+    (_app(confidential=True), []),
+    (_app(scopes=None, confidential=None), []),
+])
+def test_drift_of(module_code, app, expected):
+    assert module_code.drift_of(app, ['https://a/cb', 'https://b/cb'], ['read_user'], True) == expected
+
+
+@pytest.mark.parametrize('found, chosen', [
+    ([], None),
+    ([_app(id=1, callback_url='x')], 1),
+    ([_app(id=1, callback_url='x'), _app(id=2)], 2),
+    # same URIs twice: the one in sync
+    ([_app(id=1, scopes=['api']), _app(id=2, scopes=['read_user'])], 2),
+    ([_app(id=1, confidential=False), _app(id=2, confidential=True), _app(id=3, callback_url='x')], 2),
+])
+def test_pick_application(module_code, found, chosen):
+    app, others = module_code.pick_application(found, ['https://a/cb', 'https://b/cb'], ['read_user'], True)
+    assert (app or {}).get('id') == chosen
+    assert sorted(a['id'] for a in others) == sorted(a['id'] for a in found if a['id'] != chosen)
+
+
+@pytest.mark.parametrize('found', [
+    [_app(id=1, callback_url='x'), _app(id=2, callback_url='y')],
+    [_app(id=1, scopes=['read_user']), _app(id=2, scopes=['read_user'])],
+    [_app(id=1, callback_url='x', scopes=['read_user']), _app(id=2, callback_url='y', scopes=['read_user'])],
+])
+def test_pick_application_ambiguous(module_code, found):
+    with pytest.raises(module_code.AmbiguousApplications):
+        module_code.pick_application(found, ['https://a/cb', 'https://b/cb'], ['read_user'], True)
