@@ -43,6 +43,8 @@ source "${cache}/world.env"
 venv="$("${repo_dir}/tests/world/venv.sh")"
 export PATH="${venv}/bin:${PATH}"
 # Ansible finds this checkout as the chatops.mattermost collection.
+COLLECTIONS_DIR="${cache}/collections/$(printf '%s' "${repo_dir}" | sha256sum | cut -c1-12)"
+export ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_DIR}"
 mkdir -p "${ANSIBLE_COLLECTIONS_PATH}/ansible_collections/chatops"
 ln -sfn "${repo_dir}" "${ANSIBLE_COLLECTIONS_PATH}/ansible_collections/chatops/mattermost"
 

@@ -8,6 +8,7 @@ export PATH="${venv}/bin:${PATH}"
 "${WORLD_DIR}/up.sh"
 # shellcheck source=/dev/null
 source "${CHATOPS_CACHE}/world.env"
+export ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_DIR}"
 cd "${REPO_DIR}" || exit 1
 molecule converge -s single_server
 molecule verify -s single_server

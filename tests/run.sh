@@ -29,9 +29,8 @@ timed() { # timed NAME CMD...: runs a check, records its result and duration
 RUN_LOG="$(mktemp)"
 venv="$("${WORLD_DIR}/venv.sh")" || { log "could not create the virtualenv"; exit 1; }
 export PATH="${venv}/bin:${PATH}"
-export ANSIBLE_COLLECTIONS_PATH="${CHATOPS_CACHE}/collections"
-mkdir -p "${ANSIBLE_COLLECTIONS_PATH}/ansible_collections/chatops"
-ln -sfn "${REPO_DIR}" "${ANSIBLE_COLLECTIONS_PATH}/ansible_collections/chatops/mattermost"
+export ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_DIR}"
+link_collection
 cd "${REPO_DIR}" || exit 1
 
 sanity() {
@@ -115,6 +114,7 @@ if want molecule; then
   "${WORLD_DIR}/up.sh" || { log "the test world did not come up"; exit 1; }
   # shellcheck source=/dev/null
   source "${CHATOPS_CACHE}/world.env"
+  export ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_DIR}"
   OUTPUT_DIR="${REPO_DIR}/tests/output"
   mkdir -p "${OUTPUT_DIR}"
   rm -f "${OUTPUT_DIR}"/molecule-*.result

@@ -13,6 +13,16 @@ CHATOPS_CACHE="${CHATOPS_MM_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/chatops-mat
 export CHATOPS_CACHE
 mkdir -p "${CHATOPS_CACHE}"
 
+# Ansible finds this checkout as the chatops.mattermost collection on a path
+# of its own, so a clone under test and the working tree never see each
+# other's roles. link_collection makes (or renews) the link.
+COLLECTIONS_DIR="${CHATOPS_CACHE}/collections/$(printf '%s' "${REPO_DIR}" | sha256sum | cut -c1-12)"
+export COLLECTIONS_DIR
+link_collection() {
+  mkdir -p "${COLLECTIONS_DIR}/ansible_collections/chatops"
+  ln -sfn "${REPO_DIR}" "${COLLECTIONS_DIR}/ansible_collections/chatops/mattermost"
+}
+
 # shellcheck source=tests/world/versions.env
 source "${WORLD_DIR}/versions.env"
 

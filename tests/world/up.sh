@@ -25,10 +25,7 @@ for dir in "${CHATOPS_CACHE}"/mattermost/dist/*/; do
 done
 phase services "${WORLD_DIR}/services.sh" up
 
-# Ansible finds this checkout as the chatops.mattermost collection.
-collections="${CHATOPS_CACHE}/collections"
-mkdir -p "${collections}/ansible_collections/chatops"
-ln -sfn "${REPO_DIR}" "${collections}/ansible_collections/chatops/mattermost"
+link_collection
 
 primary="$(awk '!/^#/ && NF {print $1; exit}' "${WORLD_DIR}/mattermost-builds.txt")"
 sha="$(cut -d' ' -f1 "${CHATOPS_CACHE}/mattermost/dist/${primary}/mattermost-team-${primary}-linux-amd64.tar.gz.sha256")"
@@ -53,7 +50,7 @@ export CHATOPS_MM_SHA256='${sha}'
 export CHATOPS_MM_DOWNLOAD_BASE='http://artifacts.test'
 export CHATOPS_MM_WORLD_CA='${CHATOPS_CACHE}/world-tls/ca.crt'
 export CHATOPS_MM_TEST_NETWORK='${TEST_NETWORK}'
-export ANSIBLE_COLLECTIONS_PATH='${collections}'
+export ANSIBLE_COLLECTIONS_PATH='${COLLECTIONS_DIR}'
 export CHATOPS_MM_OLD_VERSION='${old_mm}'
 export CHATOPS_MM_OLD_SHA256='$(mm_sha "${old_mm}")'
 export CHATOPS_MM_BROKEN_VERSION='${broken_mm}'
