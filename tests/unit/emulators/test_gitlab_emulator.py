@@ -56,8 +56,10 @@ def profile(request, make_gitlab):
     return make_gitlab(version=request.param)
 
 
-def api(gitlab, method, path, headers=ADMIN, **kwargs):
-    return requests.request(method, f"{gitlab.url}/api/v4{path}", headers=headers, timeout=5, **kwargs)
+def api(gitlab, method, path, headers=None, **kwargs):
+    """An API request, as the administrator unless other headers are given."""
+    return requests.request(method, f"{gitlab.url}/api/v4{path}", headers=ADMIN if headers is None else headers,
+                            timeout=5, **kwargs)
 
 
 def control(gitlab, method, path, **kwargs):
