@@ -81,6 +81,28 @@ collection_build() {
   return "${rc}"
 }
 
+# Fragments in changelogs/fragments/ and the hand-kept history must be what
+# antsibull-changelog release can merge.
+changelog_lint() {
+  antsibull-changelog lint && antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+}
+
+# The execution environment: ansible-builder writes its build context (needs
+# no container engine), then reads the collection's requirements the way an
+# EE build does. meta/execution-environment.yml names its files relative to
+# the collection root (that is how ansible-builder reads it in an installed
+# collection), so the definition is given from a directory beside meta/.
+execution_environment() {
+  local out rc=0
+  out="$(mktemp -d)"
+  ln -s "${REPO_DIR}/meta" "${out}/meta"
+  cp meta/execution-environment.yml "${out}/"
+  ansible-builder create --file "${out}/execution-environment.yml" --context "${out}/context" >/dev/null \
+    && python3 "${out}/context/_build/scripts/introspect.py" introspect "${ANSIBLE_COLLECTIONS_PATH}" >/dev/null || rc=1
+  rm -rf "${out}"
+  return "${rc}"
+}
+
 if want static; then
   timed yamllint yamllint -s .
   timed ansible-lint ansible-lint --offline
@@ -89,6 +111,8 @@ if want static; then
   fi
   timed ansible-test-sanity sanity
   timed collection-build collection_build
+  timed changelog-lint changelog_lint
+  timed execution-environment execution_environment
 fi
 
 if want unit; then

@@ -10,7 +10,7 @@ TLS_DIR="${CHATOPS_CACHE}/world-tls"
 mkdir -p "${ARTIFACTS_DIR}"
 
 down() {
-  docker rm -f chatops-mm-artifacts chatops-mm-gitlab chatops-mm-smtp >/dev/null 2>&1 || true
+  docker rm -f chatops-mm-artifacts chatops-mm-gitlab chatops-mm-gitlab-own chatops-mm-smtp >/dev/null 2>&1 || true
 }
 
 ensure_network() {
@@ -78,10 +78,13 @@ up() {
   ensure_tls
   run_service chatops-mm-artifacts artifacts.test \
     python3 -m http.server 80 --directory /srv/artifacts
-  run_service chatops-mm-gitlab gitlab.test \
-    python3 /opt/emulators/gitlab_emulator.py --host 0.0.0.0 --port 80 \
-      --tls-port 443 --tls-cert /etc/world-tls/gitlab.test.crt --tls-key /etc/world-tls/gitlab.test.key \
-      --external-url http://gitlab.test
+  local gitlab=(python3 /opt/emulators/gitlab_emulator.py --host 0.0.0.0 --port 80
+    --tls-port 443 --tls-cert /etc/world-tls/gitlab.test.crt --tls-key /etc/world-tls/gitlab.test.key
+    --external-url http://gitlab.test)
+  run_service chatops-mm-gitlab gitlab.test "${gitlab[@]}"
+  # A second GitLab for a scenario that resets it and injects faults while the
+  # shared lane uses the first: the scenario pins gitlab.test to it.
+  run_service chatops-mm-gitlab-own gitlab-own.test "${gitlab[@]}"
   run_service chatops-mm-smtp smtp.test \
     python3 /opt/emulators/smtp_sink.py --host 0.0.0.0 --port 25 --port-tls 465 \
       --tls-cert /etc/world-tls/smtp.test.crt --tls-key /etc/world-tls/smtp.test.key \
@@ -89,8 +92,9 @@ up() {
       --maildir /tmp/maildir --http-port 8025
   wait_http chatops-mm-artifacts http://127.0.0.1/
   wait_http chatops-mm-gitlab http://127.0.0.1/-/health
+  wait_http chatops-mm-gitlab-own http://127.0.0.1/-/health
   wait_http chatops-mm-smtp http://127.0.0.1:8025/messages
-  log "services up on network ${TEST_NETWORK}: artifacts.test gitlab.test smtp.test"
+  log "services up on network ${TEST_NETWORK}: artifacts.test gitlab.test gitlab-own.test smtp.test"
 }
 
 case "${1:-up}" in
