@@ -13,7 +13,8 @@ applications API (unpaginated list, create, delete, renew-secret from 16.11);
 ``_gitlab_session`` cookie); Doorkeeper's ``/oauth/authorize`` (consent page,
 approve, deny, error page) and ``/oauth/token``; ``/-/health``.
 Test control lives under ``/-/emulator/``: state, settings, request log, reset,
-fault injection, a clock and a secret renewed behind the client's back.
+fault injection, a clock, and a secret renewed or callback URLs edited behind the
+client's back (what an admin does in GitLab's Admin Area).
 
 Sources (gitlabhq/gitlabhq unless named): lib/api/applications.rb,
 app/finders/applications_finder.rb, lib/api/entities/application.rb,
@@ -330,6 +331,17 @@ class GitLabState:
         with self.lock:
             self.applications.remove(self.app_by_id(app_id))
             self.save()
+
+    def set_callback_urls(self, app_id, redirect_uri):
+        """Callback URLs edited in GitLab's Admin Area (the API cannot)."""
+        uri_errors = redirect_uri_errors(redirect_uri)
+        if uri_errors:
+            raise HTTPError(400, {"message": {"redirect_uri": uri_errors}})
+        with self.lock:
+            app = self.app_by_id(app_id)
+            app["callback_url"] = "\n".join(redirect_uri.split())
+            self.save()
+            return app
 
     def renew_secret(self, app_id):
         with self.lock:
@@ -894,6 +906,11 @@ class Handler(BaseHTTPRequestHandler):
         app = self.server.state.renew_secret(int(app_id))
         self._send(200, {"secret": app["secret"]})
 
+    def emulator_callback_urls(self, query, app_id):
+        """Callback URLs changed in GitLab's UI: same client id and secret."""
+        app = self.server.state.set_callback_urls(int(app_id), str(self._body().get("redirect_uri") or ""))
+        self._send(200, application_json(app, self.server.state.version))
+
     def emulator_clock(self, query):
         body = self._body()
         try:
@@ -942,6 +959,7 @@ ROUTES = [
     (("PUT", r"/-/emulator/settings"), Handler.emulator_settings),
     (("POST", r"/-/emulator/applications"), Handler.emulator_seed_application),
     (("POST", r"/-/emulator/applications/(\d+)/secret"), Handler.emulator_secret),
+    (("PUT", r"/-/emulator/applications/(\d+)"), Handler.emulator_callback_urls),
     (("POST", r"/-/emulator/clock"), Handler.emulator_clock),
     (("GET", r"/-/emulator/requests"), Handler.emulator_requests),
     (("POST", r"/-/emulator/reset"), Handler.emulator_reset),

@@ -697,3 +697,23 @@ def test_sso_login_reports_gitlabs_error_page(mattermost, capsys):
     diagnosis = json.loads(capsys.readouterr().err)
     assert diagnosis["gitlab_error"] == {
         "error_description": "The requested scope is invalid, unknown, or malformed."}
+
+
+def test_callback_urls_edited_in_the_admin_area(gitlab):
+    """Same client id and secret; the old redirect URI is refused, the new one gets a code."""
+    app = create(gitlab).json()
+    new = ["https://chat2.example.test/signup/gitlab/complete", "https://chat2.example.test/login/gitlab/complete"]
+    answer = control(gitlab, "PUT", f"/applications/{app['id']}", json={"redirect_uri": "\n".join(new)})
+    assert answer.status_code == 200
+    assert answer.json()["application_id"] == app["application_id"]
+    assert answer.json()["callback_url"] == "\n".join(new)
+    assert "secret" not in answer.json()
+    browser = requests.Session()
+    old = open_authorize(gitlab, browser, app)
+    if old.status_code == 302:
+        assert sign_in(gitlab, browser).status_code == 302
+        old = open_authorize(gitlab, browser, app)
+    assert "The redirect URI included is not valid." in old.text
+    assert oauth_code(gitlab, app, browser, redirect_uri=new[1])
+    refused = control(gitlab, "PUT", f"/applications/{app['id']}", json={"redirect_uri": "not a uri"})
+    assert refused.status_code == 400
