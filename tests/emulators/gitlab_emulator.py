@@ -333,7 +333,9 @@ class GitLabState:
             self.save()
 
     def set_callback_urls(self, app_id, redirect_uri):
-        """Callback URLs edited in GitLab's Admin Area (the API cannot)."""
+        """Callback URLs edited in GitLab's Admin Area (the API cannot): Doorkeeper's
+        ApplicationsController#update saves the model, so its RedirectUriValidator
+        applies and uid and secret stay as they are."""
         uri_errors = redirect_uri_errors(redirect_uri)
         if uri_errors:
             raise HTTPError(400, {"message": {"redirect_uri": uri_errors}})
