@@ -105,6 +105,7 @@ execution_environment() {
 
 if want static; then
   timed yamllint yamllint -s .
+  timed argument-specs python3 tests/tools/check_argument_specs.py
   timed ansible-lint ansible-lint --offline
   if ! command -v rsync >/dev/null || ! command -v shellcheck >/dev/null; then
     apt-get update -qq && apt-get install -y -qq rsync shellcheck >/dev/null

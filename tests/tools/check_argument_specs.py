@@ -1,0 +1,99 @@
+"""Checks that each role's argument specs are what ansible-core validates with.
+
+For every role under roles/ (prints the offenders, exits 1 if there are any):
+- each variable of defaults/main.yml is an option of one of the role's entry
+  points in meta/argument_specs.yml;
+- each option of each entry point has a `default` or is `required: true`, and
+  a literal default (no Jinja in defaults/main.yml) is the same in both files;
+- a role with tasks/preflight.yml has a `preflight` entry point;
+- a `tasks_from` (playbooks/, roles/) naming an entry point names it without
+  `.yml`: ansible-core takes the name literally, `preflight.yml` validates nothing.
+
+    python3 tests/tools/check_argument_specs.py [REPO_DIR]
+"""
+import pathlib
+import re
+import sys
+
+import yaml
+
+COLLECTION = "chatops.mattermost."
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f) or {}
+
+
+def entry_points(role):
+    spec_file = role / "meta" / "argument_specs.yml"
+    return (load(spec_file).get("argument_specs") or {}) if spec_file.is_file() else None
+
+
+def check_role(role):
+    """Returns the problems of one role, as lines to print."""
+    entries = entry_points(role)
+    if entries is None:
+        return [f"{role.name}: no meta/argument_specs.yml"]
+    problems = []
+    defaults_file = role / "defaults" / "main.yml"
+    defaults = load(defaults_file) if defaults_file.is_file() else {}
+    options = {}
+    for entry, spec in sorted(entries.items()):
+        for name, option in sorted(((spec or {}).get("options") or {}).items()):
+            option = option or {}
+            options[name] = option
+            if "default" not in option and not option.get("required", False):
+                problems.append(f"{role.name}: option {name} of entry point {entry} has no default and is not required")
+    for name in sorted(set(defaults) - set(options)):
+        problems.append(f"{role.name}: {name} is in defaults/main.yml but no entry point has it")
+    for name, value in sorted(defaults.items()):
+        if name not in options or "default" not in options[name] or "{{" in str(value):
+            continue
+        if str(options[name]["default"]) != str(value) and options[name]["default"] != value:
+            problems.append(f"{role.name}: {name} defaults to {value!r} in defaults/main.yml"
+                            f" but to {options[name]['default']!r} in meta/argument_specs.yml")
+    if (role / "tasks" / "preflight.yml").is_file() and "preflight" not in entries:
+        problems.append(f"{role.name}: tasks/preflight.yml has no `preflight` entry point")
+    return problems
+
+
+def tasks_from_problems(repo, specs):
+    """`tasks_from: <entry>.yml` where `<entry>` is an entry point of that role."""
+    problems = []
+    pattern = re.compile(r"^\s*(?:-\s+)?name:\s*[\"']?(\S+?)[\"']?\s*$")
+    for path in sorted(list((repo / "playbooks").rglob("*.yml")) + list((repo / "roles").rglob("*.yml"))):
+        role_name = None
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            found = pattern.match(line)
+            if found:
+                # A role named by a variable could be any of them.
+                role_name = found.group(1)[len(COLLECTION):] if found.group(1).startswith(COLLECTION) else None
+            found = re.match(r"^\s*tasks_from:\s*[\"']?([^\"'\s]+)", line)
+            if not found:
+                continue
+            value = found.group(1)
+            stem = re.sub(r"\.ya?ml$", "", value)
+            candidates = [role_name] if role_name in specs else list(specs)
+            if stem != value and any(stem in specs[name] for name in candidates):
+                problems.append(f"{path.relative_to(repo)}:{number}: tasks_from: {value} validates nothing;"
+                                f" write tasks_from: {stem} (an entry point)")
+    return problems
+
+
+def main():
+    repo = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
+    roles = sorted(p for p in (repo / "roles").iterdir() if p.is_dir())
+    problems = []
+    for role in roles:
+        problems += check_role(role)
+    problems += tasks_from_problems(repo, {role.name: entry_points(role) or {} for role in roles})
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{len(problems)} argument spec problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
