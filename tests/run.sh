@@ -103,6 +103,16 @@ execution_environment() {
   return "${rc}"
 }
 
+# The HTML docs site (antsibull-docs + Sphinx, offline): a module, plugin or
+# role whose documentation does not parse, or a broken reference, fails it.
+docs_site() {
+  local out rc=0
+  out="$(mktemp -d)"
+  "${REPO_DIR}/docs/site/build.sh" "${out}" || rc=1
+  rm -rf "${out}"
+  return "${rc}"
+}
+
 if want static; then
   timed yamllint yamllint -s .
   timed argument-specs python3 tests/tools/check_argument_specs.py
@@ -114,6 +124,7 @@ if want static; then
   timed collection-build collection_build
   timed changelog-lint changelog_lint
   timed execution-environment execution_environment
+  timed docs-site docs_site
 fi
 
 if want unit; then

@@ -3,8 +3,10 @@
 For every role under roles/ (prints the offenders, exits 1 if there are any):
 - each variable of defaults/main.yml is an option of one of the role's entry
   points in meta/argument_specs.yml;
-- each option of each entry point has a `default` or is `required: true`, and
-  a literal default (no Jinja in defaults/main.yml) is the same in both files;
+- each option of each entry point has a `default` or is `required: true` (or,
+  for a default computed by Jinja in defaults/main.yml that the option's type
+  cannot hold, says "Defaults to" in its description), and a literal default
+  (no Jinja in defaults/main.yml) is the same in both files;
 - a role with tasks/preflight.yml has a `preflight` entry point;
 - a `tasks_from` (playbooks/, roles/) naming an entry point names it without
   `.yml`: ansible-core takes the name literally, `preflight.yml` validates nothing.
@@ -43,7 +45,8 @@ def check_role(role):
         for name, option in sorted(((spec or {}).get("options") or {}).items()):
             option = option or {}
             options[name] = option
-            if "default" not in option and not option.get("required", False):
+            computed = "{{" in str(defaults.get(name, "")) and "Defaults to" in str(option.get("description", ""))
+            if "default" not in option and not option.get("required", False) and not computed:
                 problems.append(f"{role.name}: option {name} of entry point {entry} has no default and is not required")
     for name in sorted(set(defaults) - set(options)):
         problems.append(f"{role.name}: {name} is in defaults/main.yml but no entry point has it")
