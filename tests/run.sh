@@ -71,7 +71,7 @@ collection_build() {
       | python3 -c 'import json, sys; d = json.load(sys.stdin); sys.exit(0 if sys.argv[1] in d and d[sys.argv[1]].get("doc") else 1)' "${name}" \
       || { echo "collection-build: the built collection does not document ${name}"; rc=1; }
   done
-  for role in roles/*/; do
+  for role in roles/[!_]*/; do
     name="chatops.mattermost.$(basename "${role}")"
     kind="$(ANSIBLE_COLLECTIONS_PATH="${out}/installed" ansible-doc --json -t role "${name}" 2>/dev/null \
       | python3 -c 'import json, sys; d = json.load(sys.stdin); print(",".join(sorted(d.get(sys.argv[1], {}).get("entry_points", {}))))' "${name}")"

@@ -8,6 +8,8 @@ For every role under roles/ (prints the offenders, exits 1 if there are any):
   cannot hold, says "Defaults to" in its description), and a literal default
   (no Jinja in defaults/main.yml) is the same in both files;
 - a role with tasks/preflight.yml has a `preflight` entry point;
+- an internal role (roles/_*, no spec of its own) has each default documented
+  by the spec of a role that depends on it, with the same literal default;
 - a `tasks_from` (playbooks/, roles/) naming an entry point names it without
   `.yml`: ansible-core takes the name literally, `preflight.yml` validates nothing.
 
@@ -32,14 +34,52 @@ def entry_points(role):
     return (load(spec_file).get("argument_specs") or {}) if spec_file.is_file() else None
 
 
+def role_defaults(role):
+    defaults_file = role / "defaults" / "main.yml"
+    return load(defaults_file) if defaults_file.is_file() else {}
+
+
+def dependencies(role):
+    meta_file = role / "meta" / "main.yml"
+    deps = (load(meta_file).get("dependencies") or []) if meta_file.is_file() else []
+    names = [dep.get("role", "") if isinstance(dep, dict) else dep for dep in deps]
+    return [name[len(COLLECTION):] if name.startswith(COLLECTION) else name for name in names]
+
+
+def literal_default_problems(role_name, defaults, options):
+    problems = []
+    for name, value in sorted(defaults.items()):
+        if name not in options or "default" not in options[name] or "{{" in str(value):
+            continue
+        if str(options[name]["default"]) != str(value) and options[name]["default"] != value:
+            problems.append(f"{role_name}: {name} defaults to {value!r} in defaults/main.yml"
+                            f" but to {options[name]['default']!r} in meta/argument_specs.yml")
+    return problems
+
+
+def spec_options(entries):
+    return {name: option or {} for spec in entries.values() for name, option in ((spec or {}).get("options") or {}).items()}
+
+
+def check_internal_role(role, roles):
+    """An internal role's defaults are documented by the specs of the roles that depend on it."""
+    dependants = [other for other in roles if role.name in dependencies(other)]
+    options = {}
+    for other in dependants:
+        options.update(spec_options(entry_points(other) or {}))
+    defaults = role_defaults(role)
+    problems = [f"{role.name}: {name} is in defaults/main.yml but no spec of a role depending on it has it"
+                for name in sorted(set(defaults) - set(options))]
+    return problems + literal_default_problems(role.name, defaults, options)
+
+
 def check_role(role):
     """Returns the problems of one role, as lines to print."""
     entries = entry_points(role)
     if entries is None:
         return [f"{role.name}: no meta/argument_specs.yml"]
     problems = []
-    defaults_file = role / "defaults" / "main.yml"
-    defaults = load(defaults_file) if defaults_file.is_file() else {}
+    defaults = role_defaults(role)
     options = {}
     for entry, spec in sorted(entries.items()):
         for name, option in sorted(((spec or {}).get("options") or {}).items()):
@@ -50,12 +90,7 @@ def check_role(role):
                 problems.append(f"{role.name}: option {name} of entry point {entry} has no default and is not required")
     for name in sorted(set(defaults) - set(options)):
         problems.append(f"{role.name}: {name} is in defaults/main.yml but no entry point has it")
-    for name, value in sorted(defaults.items()):
-        if name not in options or "default" not in options[name] or "{{" in str(value):
-            continue
-        if str(options[name]["default"]) != str(value) and options[name]["default"] != value:
-            problems.append(f"{role.name}: {name} defaults to {value!r} in defaults/main.yml"
-                            f" but to {options[name]['default']!r} in meta/argument_specs.yml")
+    problems += literal_default_problems(role.name, defaults, options)
     if (role / "tasks" / "preflight.yml").is_file() and "preflight" not in entries:
         problems.append(f"{role.name}: tasks/preflight.yml has no `preflight` entry point")
     return problems
@@ -89,8 +124,9 @@ def main():
     roles = sorted(p for p in (repo / "roles").iterdir() if p.is_dir())
     problems = []
     for role in roles:
-        problems += check_role(role)
-    problems += tasks_from_problems(repo, {role.name: entry_points(role) or {} for role in roles})
+        problems += check_internal_role(role, roles) if role.name.startswith("_") else check_role(role)
+    problems += tasks_from_problems(repo, {role.name: entry_points(role) or {} for role in roles
+                                           if not role.name.startswith("_")})
     for line in problems:
         print(line)
     if problems:
