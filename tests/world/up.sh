@@ -6,7 +6,17 @@ source "$(dirname "$0")/lib.sh"
 
 : >"${PHASE_LOG}"
 phase docker-engine "${WORLD_DIR}/docker-engine.sh"
-phase base-image "${WORLD_DIR}/base-image.sh"
+# One base image per Debian suite (versions.env), built at once: debootstrap
+# mostly waits on the mirror, so two builds on a cold cache take little more
+# than one. Each prints its own phase time.
+base_pids=()
+for suite in ${DEBIAN_SUITES}; do
+  phase "base-image-${suite}" "${WORLD_DIR}/base-image.sh" "${suite}" &
+  base_pids+=("$!")
+done
+for pid in "${base_pids[@]}"; do
+  wait "${pid}" || die "a base image could not be built (see above)"
+done
 phase browser "${WORLD_DIR}/browser.sh"
 while read -r version _; do
   [[ -z "${version}" || "${version}" == \#* ]] && continue
@@ -45,6 +55,9 @@ mm_sha() {
 cat >"${CHATOPS_CACHE}/world.env" <<ENV
 export CHATOPS_CACHE='${CHATOPS_CACHE}'
 export CHATOPS_MM_BASE_IMAGE='${BASE_IMAGE}'
+$(for suite in ${DEBIAN_SUITES}; do
+    printf "export CHATOPS_MM_BASE_IMAGE_%s='%s'\n" "${suite^^}" "$(base_image "${suite}")"
+  done)
 export CHATOPS_MM_VERSION='${primary}'
 export CHATOPS_MM_SHA256='${sha}'
 export CHATOPS_MM_DOWNLOAD_BASE='http://artifacts.test'
