@@ -27,7 +27,7 @@ ensure_tls() {
   if [[ ! -s "${TLS_DIR}/ca.crt" ]]; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "${ca_subject}" -addext "${ca_usage}" \
       -keyout "${TLS_DIR}/ca.key" -out "${TLS_DIR}/ca.crt" 2>/dev/null
-  elif ! openssl x509 -in "${TLS_DIR}/ca.crt" -noout -ext keyUsage 2>/dev/null | grep -q 'Certificate Sign'; then
+  elif [[ "$(openssl x509 -in "${TLS_DIR}/ca.crt" -noout -ext keyUsage 2>/dev/null)" != *"Certificate Sign"* ]]; then
     # A CA cached before it had keyUsage: issued again from its own key and
     # name, so the server certificates it signed (and the running services
     # that present them) stay valid.
