@@ -3,33 +3,39 @@
 # systemd as PID 1 and python3, from debootstrap and `docker import` (no
 # registry is reachable). The root filesystem tarball is cached outside the
 # repository; the Docker image is re-imported from it when missing.
+#   base-image.sh [SUITE]   SUITE: a Debian suite, DEBIAN_SUITE (versions.env) if not given
+# Builds for two suites can run at once (up.sh does).
 source "$(dirname "$0")/lib.sh"
 
-rootfs_tar="${CHATOPS_CACHE}/base/${DEBIAN_SUITE}-systemd-r${BASE_IMAGE_REVISION}.tar"
+suite="${1:-${DEBIAN_SUITE}}"
+image="$(base_image "${suite}")"
+rootfs_tar="${CHATOPS_CACHE}/base/${suite}-systemd-r${BASE_IMAGE_REVISION}.tar"
 
-if docker image inspect "${BASE_IMAGE}" >/dev/null 2>&1; then
-  log "base image ${BASE_IMAGE} present"
+if docker image inspect "${image}" >/dev/null 2>&1; then
+  log "base image ${image} present"
   exit 0
 fi
 
 if [[ ! -s "${rootfs_tar}" ]]; then
   command -v debootstrap >/dev/null 2>&1 || {
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null
+    # One apt at a time when two builds start together.
+    flock "${CHATOPS_CACHE}/apt.lock" sh -c \
+      'command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }'
   }
   work="$(mktemp -d "${CHATOPS_CACHE}/debootstrap.XXXXXX")"
   trap 'rm -rf "${work}"' EXIT
   rootfs="${work}/rootfs"
-  log "debootstrap ${DEBIAN_SUITE} into ${rootfs}"
+  log "debootstrap ${suite} into ${rootfs}"
   debootstrap --variant=minbase \
     --include=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,ca-certificates,iproute2,procps,curl,gnupg \
-    "${DEBIAN_SUITE}" "${rootfs}" "${DEBIAN_MIRROR}" >"${work}/debootstrap.log" 2>&1 \
+    "${suite}" "${rootfs}" "${DEBIAN_MIRROR}" >"${work}/debootstrap.log" 2>&1 \
     || { tail -n 40 "${work}/debootstrap.log" >&2; die "debootstrap failed"; }
 
   cat >"${rootfs}/etc/apt/sources.list" <<SOURCES
-deb ${DEBIAN_MIRROR} ${DEBIAN_SUITE} main
-deb ${DEBIAN_MIRROR} ${DEBIAN_SUITE}-updates main
-deb http://deb.debian.org/debian-security ${DEBIAN_SUITE}-security main
+deb ${DEBIAN_MIRROR} ${suite} main
+deb ${DEBIAN_MIRROR} ${suite}-updates main
+deb http://deb.debian.org/debian-security ${suite}-security main
 SOURCES
   # A container has no consoles or hardware; these units only fail or wait.
   for unit in getty.target console-getty.service systemd-udevd.service \
@@ -52,9 +58,9 @@ SOURCES
   mv "${rootfs_tar}.tmp" "${rootfs_tar}"
 fi
 
-log "importing ${rootfs_tar} as ${BASE_IMAGE}"
+log "importing ${rootfs_tar} as ${image}"
 docker import \
   --change 'CMD ["/lib/systemd/systemd"]' \
   --change 'ENV container=docker' \
-  "${rootfs_tar}" "${BASE_IMAGE}" >/dev/null
-log "base image ${BASE_IMAGE} ready"
+  "${rootfs_tar}" "${image}" >/dev/null
+log "base image ${image} ready"

@@ -28,7 +28,9 @@ source "${WORLD_DIR}/versions.env"
 
 # Names of what the world creates in Docker.
 TEST_NETWORK="${TEST_NETWORK:-chatops-mm-test}"
-BASE_IMAGE="chatops-mm/debian-${DEBIAN_SUITE}-systemd:${BASE_IMAGE_REVISION}"
+# base_image SUITE: the name of that suite's base image.
+base_image() { printf 'chatops-mm/debian-%s-systemd:%s' "$1" "${BASE_IMAGE_REVISION}"; }
+BASE_IMAGE="$(base_image "${DEBIAN_SUITE}")"
 SERVICES_IMAGE="${BASE_IMAGE}"
 export TEST_NETWORK BASE_IMAGE SERVICES_IMAGE
 

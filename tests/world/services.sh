@@ -19,13 +19,27 @@ ensure_network() {
 }
 
 # A throwaway CA and server certificates for the emulated peers, made once.
+# The CA carries keyUsage keyCertSign (RFC 5280): Python 3.13 (Debian 13
+# hosts) verifies with VERIFY_X509_STRICT and rejects a CA without it.
 ensure_tls() {
-  [[ -s "${TLS_DIR}/ca.crt" ]] && return 0
   mkdir -p "${TLS_DIR}"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=chatops-mm test CA" \
-    -keyout "${TLS_DIR}/ca.key" -out "${TLS_DIR}/ca.crt" 2>/dev/null
+  local ca_subject="/CN=chatops-mm test CA" ca_usage="keyUsage=critical,keyCertSign,cRLSign"
+  if [[ ! -s "${TLS_DIR}/ca.crt" ]]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "${ca_subject}" -addext "${ca_usage}" \
+      -keyout "${TLS_DIR}/ca.key" -out "${TLS_DIR}/ca.crt" 2>/dev/null
+  elif [[ "$(openssl x509 -in "${TLS_DIR}/ca.crt" -noout -ext keyUsage 2>/dev/null)" != *"Certificate Sign"* ]]; then
+    # A CA cached before it had keyUsage: issued again from its own key and
+    # name, so the server certificates it signed (and the running services
+    # that present them) stay valid.
+    log "re-issuing the world's CA certificate with keyUsage (same key)"
+    openssl req -x509 -new -key "${TLS_DIR}/ca.key" -days 3650 -subj "${ca_subject}" -addext "${ca_usage}" \
+      -out "${TLS_DIR}/ca.crt.tmp" 2>/dev/null
+    chmod 0644 "${TLS_DIR}/ca.crt.tmp"
+    mv "${TLS_DIR}/ca.crt.tmp" "${TLS_DIR}/ca.crt"
+  fi
   local host
   for host in gitlab.test smtp.test; do
+    [[ -s "${TLS_DIR}/${host}.crt" ]] && continue
     openssl req -newkey rsa:2048 -nodes -subj "/CN=${host}" \
       -keyout "${TLS_DIR}/${host}.key" -out "${TLS_DIR}/${host}.csr" 2>/dev/null
     openssl x509 -req -in "${TLS_DIR}/${host}.csr" -CA "${TLS_DIR}/ca.crt" -CAkey "${TLS_DIR}/ca.key" \

@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # Brings the whole test world up from nothing, reusing what is cached:
-# Docker engine, base image, Mattermost release tarballs, service containers.
+# Docker engine, base images (one per Debian suite), Mattermost release
+# tarballs, service containers.
 # Writes ${CHATOPS_CACHE}/world.env for molecule and the tests to source.
 source "$(dirname "$0")/lib.sh"
 
 : >"${PHASE_LOG}"
 phase docker-engine "${WORLD_DIR}/docker-engine.sh"
-phase base-image "${WORLD_DIR}/base-image.sh"
+# One base image per Debian suite (versions.env). The services' suite first
+# (it also installs debootstrap on a fresh machine); the others build in the
+# background behind the browser and Mattermost phases (debootstrap mostly waits
+# on the mirror, the Go builds on the CPU) and are waited for before anything
+# uses them. Each prints its own phase time.
+phase "base-image-${DEBIAN_SUITE}" "${WORLD_DIR}/base-image.sh" "${DEBIAN_SUITE}"
+base_pids=()
+for suite in ${DEBIAN_SUITES}; do
+  [[ "${suite}" == "${DEBIAN_SUITE}" ]] && continue
+  phase "base-image-${suite}" "${WORLD_DIR}/base-image.sh" "${suite}" &
+  base_pids+=("$!")
+done
 phase browser "${WORLD_DIR}/browser.sh"
 while read -r version _; do
   [[ -z "${version}" || "${version}" == \#* ]] && continue
@@ -22,6 +34,9 @@ for dir in "${CHATOPS_CACHE}"/mattermost/dist/*/; do
   ln -f "${dir}mattermost-team-${v}-linux-amd64.tar.gz" "${dir}mattermost-${v}-linux-amd64.tar.gz"
   sed 's/mattermost-team-/mattermost-/' "${dir}mattermost-team-${v}-linux-amd64.tar.gz.sha256" \
     >"${dir}mattermost-${v}-linux-amd64.tar.gz.sha256"
+done
+for pid in "${base_pids[@]}"; do
+  wait "${pid}" || die "a base image could not be built (see its log lines above)"
 done
 phase services "${WORLD_DIR}/services.sh" up
 
@@ -45,6 +60,9 @@ mm_sha() {
 cat >"${CHATOPS_CACHE}/world.env" <<ENV
 export CHATOPS_CACHE='${CHATOPS_CACHE}'
 export CHATOPS_MM_BASE_IMAGE='${BASE_IMAGE}'
+$(for suite in ${DEBIAN_SUITES}; do
+    printf "export CHATOPS_MM_BASE_IMAGE_%s='%s'\n" "${suite^^}" "$(base_image "${suite}")"
+  done)
 export CHATOPS_MM_VERSION='${primary}'
 export CHATOPS_MM_SHA256='${sha}'
 export CHATOPS_MM_DOWNLOAD_BASE='http://artifacts.test'
