@@ -133,7 +133,9 @@ fi
 
 # Scenarios run in two lanes at once: those marked "shared" in scenarios.txt
 # reset or count what the world's GitLab emulator and SMTP sink hold, so they
-# run one after another; the others only use their own containers. Each
+# run one after another in the first lane; the others only use their own
+# containers and run in the second lane, or in the first when marked "lane1"
+# (to even out the two lanes' times, printed below and in benchmarks/README.md). Each
 # scenario's output goes to tests/output/molecule-<scenario>.log; the tail of
 # a failed one is printed.
 run_lane() { # run_lane SCENARIO...: runs scenarios in order, one result file each
@@ -158,9 +160,9 @@ if want molecule; then
   while read -r name lane; do
     [[ -z "${name}" || "${name}" == \#* ]] && continue
     if [[ -n "${SCENARIOS:-}" && " ${SCENARIOS} " != *" ${name} "* ]]; then continue; fi
-    if [[ "${lane}" == shared ]]; then shared+=("${name}"); else own+=("${name}"); fi
+    if [[ "${lane}" == shared || "${lane}" == lane1 ]]; then shared+=("${name}"); else own+=("${name}"); fi
   done <"${REPO_DIR}/extensions/molecule/scenarios.txt"
-  log "molecule lanes: shared world state: ${shared[*]:-none}; own containers: ${own[*]:-none}"
+  log "molecule lanes: 1 (the shared world state first): ${shared[*]:-none}; 2: ${own[*]:-none}"
   run_lane "${shared[@]}" &
   shared_pid=$!
   run_lane "${own[@]}"
