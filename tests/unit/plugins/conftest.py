@@ -73,7 +73,7 @@ class Emulator(object):
         if admin_mode is not None:
             options['admin_mode'] = admin_mode
         self.server = module.GitLabEmulator(host='127.0.0.1', port=0, **options)
-        self.url = self.server.start()
+        self.url = self.server.start().url
 
     def _call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
