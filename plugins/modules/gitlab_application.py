@@ -166,64 +166,56 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Register Mattermost as an OAuth application in GitLab
-  chatops.mattermost.gitlab_application:
-    api_url: https://gitlab.example.com
-    api_token: "{{ gitlab_admin_token }}"
-    name: GitLab Mattermost
-    redirect_uris:
-      - https://mattermost.example.com/signup/gitlab/complete
-      - https://mattermost.example.com/login/gitlab/complete
-    scopes: [read_user]
-    confidential: true
-    secret: "{{ lookup('ansible.builtin.file', 'secrets/mattermost-oauth-secret', errors='ignore') | default('', true) }}"
-  register: gitlab_app
-  no_log: true  # the result holds the application secret
+# The connection and the application once for every task of the play (module_defaults);
+# the tasks are examples of their own.
+- name: Mattermost's OAuth application in GitLab
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    chatops.mattermost.gitlab_application:
+      api_url: https://gitlab.example.com
+      api_token: "{{ gitlab_admin_token }}"
+      name: GitLab Mattermost
+      redirect_uris:
+        - https://mattermost.example.com/signup/gitlab/complete
+        - https://mattermost.example.com/login/gitlab/complete
+  tasks:
+    - name: Register Mattermost as an OAuth application in GitLab
+      chatops.mattermost.gitlab_application:
+        scopes: [read_user]
+        confidential: true
+        secret: "{{ lookup('ansible.builtin.file', 'secrets/mattermost-oauth-secret', errors='ignore') | default('', true) }}"
+      register: gitlab_app
+      no_log: true  # the result holds the application secret
 
-- name: Keep the secret on the controller when GitLab issued a new one
-  ansible.builtin.copy:
-    content: "{{ gitlab_app.secret }}"
-    dest: secrets/mattermost-oauth-secret
-    mode: "0600"
-  delegate_to: localhost
-  when: gitlab_app.secret_issued
-  no_log: true
+    - name: Keep the secret on the controller when GitLab issued a new one
+      ansible.builtin.copy:
+        content: "{{ gitlab_app.secret }}"
+        dest: secrets/mattermost-oauth-secret
+        mode: "0600"
+      when: gitlab_app.secret_issued
+      no_log: true
 
-- name: Use the client id
-  ansible.builtin.debug:
-    msg: "Client id {{ gitlab_app.application_id }}, application {{ gitlab_app.id }}"
+    - name: Use the client id
+      ansible.builtin.debug:
+        msg: "Client id {{ gitlab_app.application_id }}, application {{ gitlab_app.id }}"
 
-- name: Keep the application; renew the secret only if GitLab no longer takes the stored one
-  chatops.mattermost.gitlab_application:
-    api_url: https://gitlab.example.com
-    api_token: "{{ gitlab_admin_token }}"
-    name: GitLab Mattermost
-    redirect_uris:
-      - https://mattermost.example.com/signup/gitlab/complete
-      - https://mattermost.example.com/login/gitlab/complete
-    secret: "{{ stored_secret }}"
-    verify_secret: true  # default; 'secret' in gitlab_app.drift when GitLab refused it
-  register: gitlab_app
-  no_log: true
+    - name: Keep the application; renew the secret only if GitLab no longer takes the stored one
+      chatops.mattermost.gitlab_application:
+        secret: "{{ stored_secret }}"
+        verify_secret: true  # default; 'secret' in gitlab_app.drift when GitLab refused it
+      register: gitlab_app
+      no_log: true
 
-- name: Renew the secret once (for example after it leaked); set back to none afterwards
-  chatops.mattermost.gitlab_application:
-    api_url: https://gitlab.example.com
-    api_token: "{{ gitlab_admin_token }}"
-    name: GitLab Mattermost
-    redirect_uris:
-      - https://mattermost.example.com/signup/gitlab/complete
-      - https://mattermost.example.com/login/gitlab/complete
-    reauthorize: renew_secret
-  register: gitlab_app
-  no_log: true
+    - name: Renew the secret once (for example after it leaked); set back to none afterwards
+      chatops.mattermost.gitlab_application:
+        reauthorize: renew_secret
+      register: gitlab_app
+      no_log: true
 
-- name: Remove every application of that name
-  chatops.mattermost.gitlab_application:
-    api_url: https://gitlab.example.com/
-    api_token: "{{ gitlab_admin_token }}"
-    name: GitLab Mattermost
-    state: absent
+    - name: Remove every application of that name
+      chatops.mattermost.gitlab_application:
+        state: absent
 """
 
 RETURN = r"""
