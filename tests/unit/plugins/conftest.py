@@ -21,6 +21,11 @@ from unittest import mock
 
 from ansible.module_utils.common import warnings as module_warnings
 
+try:
+    from ansible.module_utils import _internal as module_utils_internal
+except ImportError:  # ansible-core before 2.19
+    module_utils_internal = None
+
 import pytest
 
 REPO_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
@@ -316,10 +321,17 @@ def call_module(collections_path, tmp_path):
         tmpdir.mkdir()
         module_args = dict(args, _ansible_check_mode=check, _ansible_diff=diff, _ansible_tmpdir=str(tmpdir))
         stdout = io.StringIO()
-        with patch_module_args(module_args), mock.patch.dict(os.environ, env or {}), \
-                mock.patch.dict(module_warnings._global_warnings, clear=True), \
-                mock.patch.dict(module_warnings._global_deprecations, clear=True), \
-                contextlib.redirect_stdout(stdout), pytest.raises(SystemExit) as exit_info:
+        with contextlib.ExitStack() as stack:
+            if getattr(module_utils_internal, 'is_controller', False):
+                # Tests that import controller code (the filter tests) turn this on, and warnings
+                # would then go to the console instead of the module's result.
+                stack.enter_context(mock.patch.object(module_utils_internal, 'is_controller', False))
+            stack.enter_context(patch_module_args(module_args))
+            stack.enter_context(mock.patch.dict(os.environ, env or {}))
+            stack.enter_context(mock.patch.dict(module_warnings._global_warnings, clear=True))
+            stack.enter_context(mock.patch.dict(module_warnings._global_deprecations, clear=True))
+            stack.enter_context(contextlib.redirect_stdout(stdout))
+            exit_info = stack.enter_context(pytest.raises(SystemExit))
             code.main()
         output = stdout.getvalue()
         return Run(json.loads(output), output, exit_info.value.code)
