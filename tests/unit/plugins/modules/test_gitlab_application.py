@@ -381,7 +381,7 @@ def test_absent_deletes_all_of_that_name(gitlab, call_module):
     gitlab.add_application(NAME, OTHER_URIS)
     keep = gitlab.add_application('Something else', URIS)
     run = ok(call_module(MODULE, dict(api_url=gitlab.url, api_token=ADMIN_TOKEN, name=NAME, state='absent'),
-                        diff=True))
+                         diff=True))
     assert run['changed'] is True
     assert sorted(run['deleted_ids']) == [1, 2]
     assert [a['id'] for a in gitlab.applications()] == [keep['id']]
@@ -473,7 +473,7 @@ def test_404_bad_api_url(gitlab, call_module):
 
 def test_invalid_api_url(call_module):
     run = call_module(MODULE, dict(api_url='gitlab.example.com', api_token=ADMIN_TOKEN, name=NAME,
-                                  redirect_uris=URIS))
+                                   redirect_uris=URIS))
     assert run['failed'] is True and "api_url must be GitLab's base URL" in run['msg']
 
 
