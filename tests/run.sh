@@ -127,8 +127,10 @@ if want static; then
   timed docs-site docs_site
 fi
 
+# One pytest worker per core (pytest-xdist): each test starts its own GitLab
+# emulator on a free port and works in its own tmp_path.
 if want unit; then
-  timed pytest-unit python -m pytest -q tests/unit
+  timed pytest-unit python -m pytest -q -n auto tests/unit
 fi
 
 # Scenarios run in two lanes at once: those marked "shared" in scenarios.txt

@@ -166,64 +166,56 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Register Mattermost as an OAuth application in GitLab
-  chatops.mattermost.gitlab_application:
-    api_url: https://gitlab.example.com
-    api_token: "{{ gitlab_admin_token }}"
-    name: GitLab Mattermost
-    redirect_uris:
-      - https://mattermost.example.com/signup/gitlab/complete
-      - https://mattermost.example.com/login/gitlab/complete
-    scopes: [read_user]
-    confidential: true
-    secret: "{{ lookup('ansible.builtin.file', 'secrets/mattermost-oauth-secret', errors='ignore') | default('', true) }}"
-  register: gitlab_app
-  no_log: true  # the result holds the application secret
+# The connection and the application once for every task of the play (module_defaults);
+# the tasks are examples of their own.
+- name: Mattermost's OAuth application in GitLab
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    chatops.mattermost.gitlab_application:
+      api_url: https://gitlab.example.com
+      api_token: "{{ gitlab_admin_token }}"
+      name: GitLab Mattermost
+      redirect_uris:
+        - https://mattermost.example.com/signup/gitlab/complete
+        - https://mattermost.example.com/login/gitlab/complete
+  tasks:
+    - name: Register Mattermost as an OAuth application in GitLab
+      chatops.mattermost.gitlab_application:
+        scopes: [read_user]
+        confidential: true
+        secret: "{{ lookup('ansible.builtin.file', 'secrets/mattermost-oauth-secret', errors='ignore') | default('', true) }}"
+      register: gitlab_app
+      no_log: true  # the result holds the application secret
 
-- name: Keep the secret on the controller when GitLab issued a new one
-  ansible.builtin.copy:
-    content: "{{ gitlab_app.secret }}"
-    dest: secrets/mattermost-oauth-secret
-    mode: "0600"
-  delegate_to: localhost
-  when: gitlab_app.secret_issued
-  no_log: true
+    - name: Keep the secret on the controller when GitLab issued a new one
+      ansible.builtin.copy:
+        content: "{{ gitlab_app.secret }}"
+        dest: secrets/mattermost-oauth-secret
+        mode: "0600"
+      when: gitlab_app.secret_issued
+      no_log: true
 
-- name: Use the client id
-  ansible.builtin.debug:
-    msg: "Client id {{ gitlab_app.application_id }}, application {{ gitlab_app.id }}"
+    - name: Use the client id
+      ansible.builtin.debug:
+        msg: "Client id {{ gitlab_app.application_id }}, application {{ gitlab_app.id }}"
 
-- name: Keep the application; renew the secret only if GitLab no longer takes the stored one
-  chatops.mattermost.gitlab_application:
-    api_url: https://gitlab.example.com
-    api_token: "{{ gitlab_admin_token }}"
-    name: GitLab Mattermost
-    redirect_uris:
-      - https://mattermost.example.com/signup/gitlab/complete
-      - https://mattermost.example.com/login/gitlab/complete
-    secret: "{{ stored_secret }}"
-    verify_secret: true  # default; 'secret' in gitlab_app.drift when GitLab refused it
-  register: gitlab_app
-  no_log: true
+    - name: Keep the application; renew the secret only if GitLab no longer takes the stored one
+      chatops.mattermost.gitlab_application:
+        secret: "{{ stored_secret }}"
+        verify_secret: true  # default; 'secret' in gitlab_app.drift when GitLab refused it
+      register: gitlab_app
+      no_log: true
 
-- name: Renew the secret once (for example after it leaked); set back to none afterwards
-  chatops.mattermost.gitlab_application:
-    api_url: https://gitlab.example.com
-    api_token: "{{ gitlab_admin_token }}"
-    name: GitLab Mattermost
-    redirect_uris:
-      - https://mattermost.example.com/signup/gitlab/complete
-      - https://mattermost.example.com/login/gitlab/complete
-    reauthorize: renew_secret
-  register: gitlab_app
-  no_log: true
+    - name: Renew the secret once (for example after it leaked); set back to none afterwards
+      chatops.mattermost.gitlab_application:
+        reauthorize: renew_secret
+      register: gitlab_app
+      no_log: true
 
-- name: Remove every application of that name
-  chatops.mattermost.gitlab_application:
-    api_url: https://gitlab.example.com/
-    api_token: "{{ gitlab_admin_token }}"
-    name: GitLab Mattermost
-    state: absent
+    - name: Remove every application of that name
+      chatops.mattermost.gitlab_application:
+        state: absent
 """
 
 RETURN = r"""
@@ -523,89 +515,102 @@ class ApplicationManager(object):
 
     # ------------------------------------------------------------------ state=present
     def present(self):
+        """Create the application, or bring the one found in line with the options."""
         current = self.pick(self.find())
         if current is None:
             self.create_application()
             return
-        reauthorize = self.module.params['reauthorize']
         self.diff['before'] = diff_view(current, secret='(current)')
-        drift = drift_of(current, self.wanted_uris, self.wanted_scopes, self.wanted_confidential)
-        self.result['drift'] = drift
-        if drift or reauthorize == 'recreate':
-            self.replace_application(current, ('%s differ' % ', '.join(drift)) if drift else 'reauthorize=recreate')
-        elif reauthorize == 'renew_secret':
-            self.renew_application_secret(current, 'reauthorize=renew_secret')
-        elif self.refuses_secret(current):
-            self.result['drift'] = ['secret']
-            self.renew_application_secret(current, 'GitLab refuses the secret given in secret')
+        self.result['drift'] = drift_of(current, self.wanted_uris, self.wanted_scopes, self.wanted_confidential)
+        change, why = self.change_needed(current)
+        if change == 'replace':
+            self.replace_application(current, why)
+        elif change == 'renew_secret':
+            self.renew_application_secret(current, why)
         else:
             self.keep_application(current)
+
+    def change_needed(self, current):
+        """What an existing application needs and why: ``('replace' | 'renew_secret' | None, why)``.
+
+        The given secret is checked with GitLab only when nothing else would change the application.
+        """
+        drift = self.result['drift']
+        reauthorize = self.module.params['reauthorize']
+        if drift:
+            return 'replace', '%s differ' % ', '.join(drift)
+        if reauthorize == 'recreate':
+            return 'replace', 'reauthorize=recreate'
+        if reauthorize == 'renew_secret':
+            return 'renew_secret', 'reauthorize=renew_secret'
+        if self.refuses_secret(current):
+            self.result['drift'] = ['secret']
+            return 'renew_secret', 'GitLab refuses the secret given in secret'
+        return None, None
 
     def create_application(self):
         """No application yet: create it."""
         self.result.update(changed=True, action='create')
         if self.module.check_mode:
-            self.diff['after'] = diff_view(self.wanted(), secret='(new)')
-            self.result['msg'] = 'Application "%s" would be created' % self.name
+            self.would_become(self.wanted(), 'Application "%s" would be created' % self.name)
             return
         app = self.create()
-        self.issued(app)
-        self.diff['after'] = diff_view(app, secret='(new)')
-        self.result['msg'] = 'Application "%s" created with id %s' % (self.name, app['id'])
+        self.became(app, 'Application "%s" created with id %s' % (self.name, app['id']))
 
     def replace_application(self, current, why):
         """Create the new application first, then delete the old one (GitLab cannot change one)."""
         self.result.update(changed=True, action='replace')
         if self.module.check_mode:
-            self.diff['after'] = diff_view(self.wanted(), secret='(new)')
             self.result['deleted_ids'] = [current['id']]
-            self.result['msg'] = 'Application %s would be replaced (%s)' % (current['id'], why)
+            self.would_become(self.wanted(), 'Application %s would be replaced (%s)' % (current['id'], why))
             return None
         # Create first: if that fails, the old application is untouched.
         app = self.create()
-        self.issued(app)
-        self.diff['after'] = diff_view(app, secret='(new)')
+        self.became(app, 'Application %s replaced by %s (%s)' % (current['id'], app['id'], why))
         try:
             self.delete(current)
         except GitLabAPIError as err:
             self.undo_create(app, current, err)
-        self.result['msg'] = 'Application %s replaced by %s (%s)' % (current['id'], app['id'], why)
         return app
 
     def renew_application_secret(self, current, why):
         """Renew the secret (same client ID); on a GitLab without that API, replace the application."""
         self.result.update(changed=True, action='renew_secret')
         if self.module.check_mode:
-            # Only the version tells whether the renewal would become a replacement.
-            version = self.client.version()
-            if version is not None and version < RENEW_SECRET_SINCE:
-                self.replace_application(current, why)
-                self.module.warn(
-                    'GitLab %s is older than 16.11 and cannot renew an application secret: application %s would be '
-                    'replaced instead, and its client id (%s) would change'
-                    % (version_text(version), current['id'], current.get('application_id')))
-                return
-            self.describe(current)
-            self.diff['after'] = diff_view(current, secret='(new)')
-            self.result['msg'] = 'The secret of application %s would be renewed (%s)' % (current['id'], why)
+            self.predict_renewal(current, why)
             return
         try:
             renewed = self.renew(current)
         except GitLabAPIError as err:
             if not err.route_missing:
                 raise
-            app = self.replace_application(current, '%s; GitLab before 16.11 cannot renew a secret' % why)
-            self.module.warn(
-                'GitLab is older than 16.11 and has no API to renew an application secret (POST %s answered '
-                '404 Not Found): application %s was replaced by %s instead, and the client id changed from %s '
-                'to %s. Update whatever uses it (Mattermost\'s GitLabSettings.Id) from application_id'
-                % (err.url, current['id'], app['id'], current.get('application_id'), app.get('application_id')))
+            self.replace_unrenewable(current, why, err)
             return
         app = dict(current)
         app.update((k, v) for k, v in renewed.items() if v is not None)
-        self.issued(app)
-        self.diff['after'] = diff_view(app, secret='(new)')
-        self.result['msg'] = 'The secret of application %s was renewed (%s)' % (current['id'], why)
+        self.became(app, 'The secret of application %s was renewed (%s)' % (current['id'], why))
+
+    def predict_renewal(self, current, why):
+        """Check mode: a renewal, or a replacement where GitLab's version says it cannot renew a secret."""
+        version = self.client.version()
+        if version is not None and version < RENEW_SECRET_SINCE:
+            self.replace_application(current, why)
+            self.module.warn(
+                'GitLab %s is older than 16.11 and cannot renew an application secret: application %s would be '
+                'replaced instead, and its client id (%s) would change'
+                % (version_text(version), current['id'], current.get('application_id')))
+            return
+        self.describe(current)
+        self.would_become(current, 'The secret of application %s would be renewed (%s)' % (current['id'], why))
+
+    def replace_unrenewable(self, current, why, err):
+        """GitLab answered that it has no renew-secret API (before 16.11): replace the application instead."""
+        app = self.replace_application(current, '%s; GitLab before 16.11 cannot renew a secret' % why)
+        self.module.warn(
+            'GitLab is older than 16.11 and has no API to renew an application secret (POST %s answered '
+            '404 Not Found): application %s was replaced by %s instead, and the client id changed from %s '
+            'to %s. Update whatever uses it (Mattermost\'s GitLabSettings.Id) from application_id'
+            % (err.url, current['id'], app['id'], current.get('application_id'), app.get('application_id')))
 
     def keep_application(self, current):
         """Up to date: nothing to do."""
@@ -664,6 +669,17 @@ class ApplicationManager(object):
         if app.get('secret'):
             self.result['secret'] = app['secret']
             self.result['secret_issued'] = True
+
+    def became(self, app, msg):
+        """The application as GitLab answered the change, with its new secret."""
+        self.issued(app)
+        self.diff['after'] = diff_view(app, secret='(new)')
+        self.result['msg'] = msg
+
+    def would_become(self, app, msg):
+        """Check mode: what the application would look like, with a new secret."""
+        self.diff['after'] = diff_view(app, secret='(new)')
+        self.result['msg'] = msg
 
     def fail(self, msg):
         self.result['requests'] = self.client.requests

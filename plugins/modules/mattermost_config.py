@@ -227,9 +227,10 @@ def main():
                 stat = os.stat(path)
                 os.chmod(tmp, stat.st_mode & 0o7777)
                 os.chown(tmp, stat.st_uid, stat.st_gid)
-            else:
-                os.chmod(tmp, 0o600)
             module.atomic_move(tmp, path)
+            if created:
+                # atomic_move gives a new file the umask's mode; this one holds the database password.
+                os.chmod(path, 0o600)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

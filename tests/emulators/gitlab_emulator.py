@@ -3,7 +3,10 @@ that Mattermost and the collection's modules use, answering as GitLab's source
 says, never kinder.
 
 Standard library only, so it runs in the bare test containers as well as in
-pytest (``GitLabEmulator(port=0).start()``).
+pytest (``GitLabEmulator(port=0).start()``). Self-contained: molecule scenarios
+copy this file alone onto their hosts. ``BackgroundServers``,
+``listener_arguments`` and ``serve_until_interrupted`` below serve the SMTP sink
+(smtp_sink.py) too.
 
 Covered, per GitLab version (``version``, default 18.6.2; 16.0 and later):
 personal access tokens with scopes (``PRIVATE-TOKEN`` or ``Authorization:
@@ -970,8 +973,50 @@ ROUTES = [
 ]
 
 
-class GitLabEmulator:
-    """Runs the emulator in a background thread (HTTP, optionally HTTPS too)."""
+class BackgroundServers:
+    """Socket servers (``self.servers``) each served from a daemon thread."""
+
+    # How long stop() waits at most for each server to notice.
+    POLL_INTERVAL = 0.05
+
+    servers = ()
+
+    def start(self):
+        for server in self.servers:
+            threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=self.POLL_INTERVAL),
+                             daemon=True).start()
+        return self
+
+    def stop(self):
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+
+def listener_arguments(description, port, tls_port_option):
+    """A command line parser with what every emulator takes: where it listens, and its TLS port and certificate."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument(tls_port_option, type=int)
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    return parser
+
+
+def serve_until_interrupted(service, banner):
+    """Start ``service`` (BackgroundServers), print ``banner(service)``, serve until Ctrl-C."""
+    service.start()
+    print(banner(service), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        service.stop()
+
+
+class GitLabEmulator(BackgroundServers):
+    """Runs the emulator in background threads (HTTP, optionally HTTPS too)."""
 
     def __init__(self, host="127.0.0.1", port=0, external_url=None, users=None, state_file=None,
                  tls_port=None, tls_cert=None, tls_key=None, version=DEFAULT_VERSION, admin_mode=False):
@@ -983,7 +1028,6 @@ class GitLabEmulator:
             server = self._server(host, tls_port, external_url, scheme="https")
             server.socket = context.wrap_socket(server.socket, server_side=True)
             self.servers.append(server)
-        self.threads = []
 
     def _server(self, host, port, external_url, scheme="http"):
         server = ThreadingHTTPServer((host, port), Handler)
@@ -999,26 +1043,9 @@ class GitLabEmulator:
         host, port = self.servers[0].server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self):
-        for server in self.servers:
-            thread = threading.Thread(target=server.serve_forever, daemon=True)
-            thread.start()
-            self.threads.append(thread)
-        return self.url
-
-    def stop(self):
-        for server in self.servers:
-            server.shutdown()
-            server.server_close()
-
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="0.0.0.0")
-    parser.add_argument("--port", type=int, default=80)
-    parser.add_argument("--tls-port", type=int)
-    parser.add_argument("--tls-cert")
-    parser.add_argument("--tls-key")
+    parser = listener_arguments(__doc__.splitlines()[0], 80, "--tls-port")
     parser.add_argument("--external-url")
     parser.add_argument("--state-file")
     parser.add_argument("--config", help="JSON file with a list of users (see DEFAULT_USERS)")
@@ -1032,13 +1059,7 @@ def main():
     emulator = GitLabEmulator(args.host, args.port, args.external_url, users, args.state_file,
                               args.tls_port, args.tls_cert, args.tls_key,
                               version=args.gitlab_version, admin_mode=args.admin_mode)
-    emulator.start()
-    print(f"GitLab emulator {args.gitlab_version} listening on {emulator.url}", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        emulator.stop()
+    serve_until_interrupted(emulator, lambda e: f"GitLab emulator {args.gitlab_version} listening on {e.url}")
 
 
 if __name__ == "__main__":

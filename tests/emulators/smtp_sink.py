@@ -3,10 +3,10 @@
 Speaks ESMTP with STARTTLS, implicit TLS (a second port), AUTH PLAIN and AUTH
 LOGIN, and answers wrong credentials with 535 as real servers do. Messages are
 kept in memory, written as JSON files to ``--maildir`` and listed over HTTP
-(``GET /messages``; ``DELETE /messages`` clears). Standard library only.
+(``GET /messages``; ``DELETE /messages`` clears). Standard library only; started
+and stopped like the GitLab emulator beside it, whose helpers it uses.
 """
 
-import argparse
 import base64
 import binascii
 import email
@@ -18,6 +18,11 @@ import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+try:
+    from .gitlab_emulator import BackgroundServers, listener_arguments, serve_until_interrupted
+except ImportError:  # run as a script: python3 smtp_sink.py
+    from gitlab_emulator import BackgroundServers, listener_arguments, serve_until_interrupted
 
 
 class SMTPSession(socketserver.StreamRequestHandler):
@@ -191,7 +196,7 @@ class _MessagesHTTP(BaseHTTPRequestHandler):
         self._send(200, [])
 
 
-class SMTPSink:
+class SMTPSink(BackgroundServers):
     """Background SMTP server (and optional TLS port and HTTP readout)."""
 
     def __init__(self, host="127.0.0.1", port=0, port_tls=None, tls_cert=None, tls_key=None,
@@ -244,24 +249,9 @@ class SMTPSink:
         with self.lock:
             self.messages.clear()
 
-    def start(self):
-        for server in self.servers:
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        for server in self.servers:
-            server.shutdown()
-            server.server_close()
-
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="0.0.0.0")
-    parser.add_argument("--port", type=int, default=25)
-    parser.add_argument("--port-tls", type=int)
-    parser.add_argument("--tls-cert")
-    parser.add_argument("--tls-key")
+    parser = listener_arguments(__doc__.splitlines()[0], 25, "--port-tls")
     parser.add_argument("--user")
     parser.add_argument("--password")
     parser.add_argument("--maildir")
@@ -271,13 +261,7 @@ def main():
     args = parser.parse_args()
     sink = SMTPSink(args.host, args.port, args.port_tls, args.tls_cert, args.tls_key, args.user,
                     args.password, args.maildir, args.require_auth, args.require_tls, args.http_port)
-    sink.start()
-    print(f"SMTP sink on port {sink.port} (TLS {sink.port_tls}, HTTP {args.http_port})", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        sink.stop()
+    serve_until_interrupted(sink, lambda s: f"SMTP sink on port {s.port} (TLS {s.port_tls}, HTTP {args.http_port})")
 
 
 if __name__ == "__main__":

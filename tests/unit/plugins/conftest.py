@@ -2,15 +2,29 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Fixtures for the plugin tests: the collection on an ANSIBLE_COLLECTIONS_PATH,
-a GitLab API emulator on loopback, and a runner that executes a module the way
-Ansible does (ansible-playbook on localhost, in a subprocess)."""
+a GitLab API emulator on loopback, and two runners for a module: ``call_module``
+runs it in this process as AnsibleModule runs on a host (the module's logic,
+fast), ``run_module`` the way Ansible does (ansible-playbook on localhost, in a
+subprocess: what the controller adds, such as --check, --diff, -v output and
+no_log)."""
 
+import contextlib
+import importlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import urllib.request
+from unittest import mock
+
+from ansible.module_utils.common import warnings as module_warnings
+
+try:
+    from ansible.module_utils import _internal as module_utils_internal
+except ImportError:  # ansible-core before 2.19
+    module_utils_internal = None
 
 import pytest
 
@@ -64,7 +78,7 @@ class Emulator(object):
         if admin_mode is not None:
             options['admin_mode'] = admin_mode
         self.server = module.GitLabEmulator(host='127.0.0.1', port=0, **options)
-        self.url = self.server.start()
+        self.url = self.server.start().url
 
     def _call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -209,10 +223,10 @@ def _ansible_playbook():
 class Run(object):
     """Outcome of one task run: the registered result and the console output."""
 
-    def __init__(self, result, proc):
+    def __init__(self, result, output, rc):
         self.result = result
-        self.rc = proc.returncode
-        self.output = proc.stdout + proc.stderr
+        self.rc = rc
+        self.output = output
 
     def __getitem__(self, key):
         return self.result[key]
@@ -272,6 +286,54 @@ def run_module(collections_path, tmp_path):
         if not out.exists():
             raise AssertionError('the playbook did not save a result (rc %s):\n%s\n%s'
                                  % (proc.returncode, proc.stdout, proc.stderr))
-        return Run(json.loads(out.read_text()), proc)
+        return Run(json.loads(out.read_text()), proc.stdout + proc.stderr, proc.returncode)
 
     return run
+
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core before 2.19
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        from ansible.module_utils import basic
+        with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps(dict(ANSIBLE_MODULE_ARGS=args)).encode()):
+            yield
+
+
+@pytest.fixture
+def call_module(collections_path, tmp_path):
+    """Run one module in this process and return a :class:`Run` (``output`` is the module's JSON).
+
+    The module gets its arguments as on a host (ANSIBLE_MODULE_ARGS, with the
+    ``_ansible_check_mode`` and ``_ansible_diff`` the controller would send)
+    and answers with exit_json or fail_json as there, no_log values removed by
+    AnsibleModule. What only the controller does (the task's no_log, -v output,
+    the logged arguments) needs ``run_module``.
+    """
+    counter = [0]
+
+    def call(module, args, check=False, diff=False, env=None):
+        counter[0] += 1
+        code = importlib.import_module('ansible_collections.chatops.mattermost.plugins.modules.'
+                                       + module.rsplit('.', 1)[-1])
+        tmpdir = tmp_path / ('module-tmp-%d' % counter[0])
+        tmpdir.mkdir()
+        module_args = dict(args, _ansible_check_mode=check, _ansible_diff=diff, _ansible_tmpdir=str(tmpdir))
+        stdout = io.StringIO()
+        with contextlib.ExitStack() as stack:
+            if getattr(module_utils_internal, 'is_controller', False):
+                # Tests that import controller code (the filter tests) turn this on, and warnings
+                # would then go to the console instead of the module's result.
+                stack.enter_context(mock.patch.object(module_utils_internal, 'is_controller', False))
+            stack.enter_context(patch_module_args(module_args))
+            stack.enter_context(mock.patch.dict(os.environ, env or {}))
+            stack.enter_context(mock.patch.dict(module_warnings._global_warnings, clear=True))
+            stack.enter_context(mock.patch.dict(module_warnings._global_deprecations, clear=True))
+            stack.enter_context(contextlib.redirect_stdout(stdout))
+            exit_info = stack.enter_context(pytest.raises(SystemExit))
+            code.main()
+        output = stdout.getvalue()
+        return Run(json.loads(output), output, exit_info.value.code)
+
+    return call

@@ -232,52 +232,21 @@ def test_timeout(api, gitlab):
     assert err.value.status == -1 and 'did not answer within 1 seconds' in str(err.value)
 
 
-def test_not_json(api):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            payload = b'<html>Mattermost</html>'
-            self.send_response(200)
-            self.send_header('Content-Length', str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        gl = client(api, 'http://127.0.0.1:%d' % server.server_address[1])
-        with pytest.raises(api.GitLabAPIError) as err:
-            gl.request('GET', 'applications')
-        assert 'not with JSON' in str(err.value)
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_not_json(api, answers):
+    server = answers(lambda handler, body: (200, {}, b'<html>Mattermost</html>'))
+    with pytest.raises(api.GitLabAPIError) as err:
+        client(api, server.url).request('GET', 'applications')
+    assert 'not with JSON' in str(err.value)
 
 
-def test_redirect_is_not_followed(api):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            self.send_response(301)
-            self.send_header('Location', 'https://gitlab.example.test/api/v4/applications')
-            self.send_header('Content-Length', '0')
-            self.end_headers()
-
-    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        gl = client(api, 'http://127.0.0.1:%d' % server.server_address[1])
-        with pytest.raises(api.GitLabAPIError) as err:
-            gl.request('GET', 'applications')
-        assert err.value.status == 301
-        assert 'https://gitlab.example.test/api/v4/applications' in str(err.value)
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_redirect_is_not_followed(api, answers):
+    location = 'https://gitlab.example.test/api/v4/applications'
+    server = answers(lambda handler, body: (301, {'Location': location}, b''))
+    with pytest.raises(api.GitLabAPIError) as err:
+        client(api, server.url).request('GET', 'applications')
+    assert err.value.status == 301
+    assert location in str(err.value)
+    assert len(server.seen) == 1
 
 
 def test_empty_token_fails(api):
