@@ -217,6 +217,15 @@ def _text(value, what):
     return to_text(value)
 
 
+def _mapping(value, what, expected):
+    """value as a dict ({} for None); anything else is refused, naming the filter."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise AnsibleFilterError('%s expects %s, got %s' % (what, expected, type(value).__name__))
+    return value
+
+
 def _lexed(lines, start):
     """(first line, last line, lexer) of every statement whose first line matches start.
 
@@ -377,12 +386,8 @@ def gitlab_rb_mattermost_env(text):
 
 def gitlab_secrets_mattermost_env(section):
     """gitlab-secrets.json's `mattermost` section -> MM_* variables (empty values left out)."""
-    if section is None:
-        return {}
-    if not isinstance(section, Mapping):
-        raise AnsibleFilterError('gitlab_secrets_mattermost_env expects the mattermost section (a dict), got %s'
-                                 % type(section).__name__)
     env = {}
+    section = _mapping(section, 'gitlab_secrets_mattermost_env', 'the mattermost section (a dict)')
     for key in SECRET_KEYS:
         value = section.get(key)
         if value is None or isinstance(value, (Mapping, list)):
@@ -398,13 +403,8 @@ def gitlab_secrets_mattermost_env(section):
 def mattermost_envdir(files):
     """{file name: file text} of an env directory -> {variable: value}: each file's first line,
     trailing blanks removed (runit's envdir)."""
-    if files is None:
-        return {}
-    if not isinstance(files, Mapping):
-        raise AnsibleFilterError('mattermost_envdir expects a dict of file name to text, got %s'
-                                 % type(files).__name__)
     env = {}
-    for name, content in files.items():
+    for name, content in _mapping(files, 'mattermost_envdir', 'a dict of file name to text').items():
         first = (_text(content, 'mattermost_envdir').splitlines() + [''])[0]
         env[to_text(name)] = first.rstrip(' \t')
     return env
@@ -561,12 +561,6 @@ class FilterModule(object):
     """gitlab.rb, gitlab-secrets.json and the env directory of the GitLab package's Mattermost."""
 
     def filters(self):
-        return {
-            'gitlab_rb_mattermost_env': gitlab_rb_mattermost_env,
-            'gitlab_secrets_mattermost_env': gitlab_secrets_mattermost_env,
-            'mattermost_envdir': mattermost_envdir,
-            'mattermost_env_overlay': mattermost_env_overlay,
-            'gitlab_rb_mode': gitlab_rb_mode,
-            'gitlab_rb_comment_mattermost': gitlab_rb_comment_mattermost,
-            'gitlab_rb_mattermost_settings': gitlab_rb_mattermost_settings,
-        }
+        return dict((f.__name__, f) for f in (gitlab_rb_mattermost_env, gitlab_secrets_mattermost_env, mattermost_envdir,
+                                              mattermost_env_overlay, gitlab_rb_mode, gitlab_rb_comment_mattermost,
+                                              gitlab_rb_mattermost_settings))

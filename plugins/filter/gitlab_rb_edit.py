@@ -361,9 +361,5 @@ class FilterModule(object):
     """Reversible edits of gitlab.rb."""
 
     def filters(self):
-        return {
-            'gitlab_rb_set': gitlab_rb_set,
-            'gitlab_rb_array_item': gitlab_rb_array_item,
-            'gitlab_rb_nginx_include': gitlab_rb_nginx_include,
-            'gitlab_rb_external_url': gitlab_rb_external_url,
-        }
+        return dict((f.__name__, f) for f in (gitlab_rb_set, gitlab_rb_array_item, gitlab_rb_nginx_include,
+                                              gitlab_rb_external_url))
