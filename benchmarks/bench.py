@@ -72,6 +72,12 @@ PHASES = [
                                re.I)),
 ]
 PHASE_NAMES = [phase[0] for phase in PHASES] + ['other']
+# Tasks that (re)start Mattermost (roles/mattermost_server/tasks/restart.yml, upgrade.yml).
+RESTART_TASKS = ('Restart Mattermost', 'Start the new release')
+# Goals of issue 11: a no-op run of split_server reports at most this many
+# tasks ok in its recap, and a fresh converge starts Mattermost once.
+NOOP_OK_GOAL = 60
+RESTART_GOAL = 1
 
 
 class BenchError(Exception):
@@ -227,7 +233,16 @@ class Bench:
         unexpanded = [k for k, v in group_vars.items() if isinstance(v, str) and '${' in v]
         if unexpanded:
             raise BenchError('molecule.yml variables left unexpanded: %s' % ', '.join(unexpanded))
+        # Every GitLab URL of the scenario goes to the benchmark's GitLab: the
+        # API (registration) too, or the application would be registered in the
+        # world's gitlab.test under the scenario's name while the scenario runs.
+        # The internal URL differs from the API URL as a string, as in the
+        # scenario, so that the preflight's reachability probe runs.
         group_vars['mattermost_gitlab_sso_gitlab_url'] = self.gitlab_url
+        group_vars['mattermost_gitlab_sso_api_url'] = self.gitlab_url
+        if 'mattermost_gitlab_sso_gitlab_internal_url' in group_vars:
+            group_vars['mattermost_gitlab_sso_gitlab_internal_url'] = '%s:%d' % (
+                self.gitlab_url, 443 if self.gitlab_url.startswith('https:') else 80)
         group_vars.update(ansible_connection='community.docker.docker', ansible_python_interpreter='/usr/bin/python3')
         hosts = {}
         for i, name in enumerate(self.hosts, 1):
@@ -274,6 +289,8 @@ class Bench:
         summary = dict(tag=tag, rc=rc, seconds=round(seconds, 2), hosts=len(hosts), forks=forks, check=check,
                        changed=sum(s.get('changed', 0) for s in stats.values()),
                        failed=sum(s.get('failures', 0) + s.get('unreachable', 0) for s in stats.values()),
+                       # The PLAY RECAP's ok (per host; the largest when several).
+                       ok=max((s.get('ok', 0) for s in stats.values()), default=0),
                        stats=stats, log=str(self.work / ('%s.log' % tag)))
         if data:
             summary['changed_tasks'] = sorted({t['name'] for t in data['tasks']
@@ -283,6 +300,7 @@ class Bench:
             summary['tasks_ran'] = sum(1 for t in tasks if any(h['status'] != 'skipped' for h in t['hosts'].values()))
             durations = [((tasks[i + 1]['start'] if i + 1 < len(tasks) else data['ended']) - t['start'], t['name'])
                          for i, t in enumerate(tasks)]
+            summary['restarts'] = self.restarts(tasks)
             summary['slowest_tasks'] = [dict(task=n, seconds=round(s, 2)) for s, n in sorted(durations)[::-1][:8]]
         log('%s: rc=%d in %.1fs, changed=%d' % (tag, rc, seconds, summary['changed']))
         self.details.setdefault('runs', {})[tag] = {k: v for k, v in summary.items() if k != 'stats'}
@@ -290,6 +308,13 @@ class Bench:
             tail = '\n'.join(out.splitlines()[-30:])
             raise BenchError('%s: ansible-playbook failed (rc=%d), log %s:\n%s' % (tag, rc, summary['log'], tail))
         return summary, data
+
+    @staticmethod
+    def restarts(tasks):
+        """Times Mattermost was (re)started by the roles: the restart handler
+        and a release switch, counted where they ran (not skipped)."""
+        return sum(1 for t in tasks if t['plain_name'] in RESTART_TASKS
+                   and any(h['status'] != 'skipped' for h in t['hosts'].values()))
 
     @staticmethod
     def classify(task):
@@ -433,7 +458,10 @@ class Bench:
         phases, per_task = self.phases(data, summary['seconds'])
         self.details['converge_1'] = dict(phases=phases, tasks=per_task)
         self.metric('converge, 1 fresh host', summary['seconds'], 's',
-                    'changed=%d, all phases below' % summary['changed'])
+                    'changed=%d, ok=%d in the recap, all phases below' % (summary['changed'], summary['ok']))
+        self.metric('  Mattermost restarts in that converge', summary.get('restarts', 0), 'restarts',
+                    'restart handler and release switch; goal %d %s'
+                    % (RESTART_GOAL, '✓' if summary.get('restarts', 0) <= RESTART_GOAL else '✗'))
 
         floor = {}
         try:
@@ -471,8 +499,7 @@ class Bench:
             notes.append('floor %.1f s on an empty DB' % empty_start)
         if restart is not None:
             notes.append('%.1f s restart' % restart[1])
-        restarts = sum(1 for t in data['tasks'] if t['plain_name'] == 'Restart Mattermost')
-        notes.append('%d restart(s), 5 s poll' % restarts)
+        notes.append('%d restart(s), 5 s poll' % summary.get('restarts', 0))
         self.metric('  phase: first start (restart handler + health)', phases['first start'], 's', '; '.join(notes))
         self.metric('  phase: other', phases['other'], 's', 'preflight, files, config, nginx, TLS, SSO, facts, start-up')
         if floor:
@@ -504,6 +531,8 @@ class Bench:
         summary, dummy_data = self.playbook('noop-1', [first])
         noop_requests = self.gitlab_requests() - before
         self.noop_metric('no-op re-run, 1 host', summary)
+        self.metric('  tasks ok in its PLAY RECAP', summary['ok'], 'tasks',
+                    'goal at most %d %s' % (NOOP_OK_GOAL, '✓' if summary['ok'] <= NOOP_OK_GOAL else '✗'))
         self.metric('  GitLab requests in that run', noop_requests, 'requests',
                     'emulator request log; goal 1 %s' % ('✓' if noop_requests == 1 else '✗'))
         self.details['noop_1_slowest_tasks'] = summary.get('slowest_tasks')
