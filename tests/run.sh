@@ -5,7 +5,7 @@
 # "N passed, N failed" line.
 #   tests/run.sh                 everything
 #   tests/run.sh static unit     only these stages (static, unit, molecule)
-#   SCENARIOS="mattermost_server" tests/run.sh molecule
+#   SCENARIOS="mattermost_nginx" tests/run.sh molecule
 source "$(dirname "$0")/world/lib.sh"
 set +e
 
