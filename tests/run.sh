@@ -5,7 +5,7 @@
 # "N passed, N failed" line.
 #   tests/run.sh                 everything
 #   tests/run.sh static unit     only these stages (static, unit, molecule)
-#   SCENARIOS="mattermost_server" tests/run.sh molecule
+#   SCENARIOS="mattermost_nginx" tests/run.sh molecule
 source "$(dirname "$0")/world/lib.sh"
 set +e
 
@@ -24,6 +24,28 @@ timed() { # timed NAME CMD...: runs a check, records its result and duration
   "$@"; rc=$?
   printf '%-40s %5ss  %s\n' "${name}" "$(( $(date +%s) - start ))" "$([[ $rc -eq 0 ]] && echo ok || echo FAILED)" >>"${RUN_LOG}"
   record "${name}" "${rc}"
+}
+
+# timed_bg NAME CMD...: like timed, in the background (ansible-test sanity
+# and ansible-lint are one process each: on two cores they run side by side);
+# collect_bg waits, prints each one's output and records it.
+BG_DIR="$(mktemp -d)" bg_names=() bg_pids=()
+timed_bg() {
+  local name="$1"; shift
+  ( start=$(date +%s); "$@" >"${BG_DIR}/${name}.log" 2>&1
+    echo "$? $(( $(date +%s) - start ))" >"${BG_DIR}/${name}.rc" ) &
+  bg_names+=("${name}") bg_pids+=("$!")
+}
+collect_bg() {
+  local name rc seconds
+  wait "${bg_pids[@]}"
+  for name in "${bg_names[@]}"; do
+    cat "${BG_DIR}/${name}.log"
+    read -r rc seconds <"${BG_DIR}/${name}.rc" || { rc=1; seconds=0; }
+    printf '%-40s %5ss  %s\n' "${name}" "${seconds}" "$([[ $rc -eq 0 ]] && echo ok || echo FAILED)" >>"${RUN_LOG}"
+    record "${name}" "${rc}"
+  done
+  bg_names=() bg_pids=()
 }
 
 RUN_LOG="$(mktemp)"
@@ -113,14 +135,23 @@ docs_site() {
   return "${rc}"
 }
 
+# The test world (built on first use: base images, Mattermost from source)
+# comes up while the static and unit stages run.
+if want molecule; then
+  WORLD_LOG="$(mktemp)"
+  "${WORLD_DIR}/up.sh" >"${WORLD_LOG}" 2>&1 &
+  world_pid=$!
+fi
+
 if want static; then
-  timed yamllint yamllint -s .
-  timed argument-specs python3 tests/tools/check_argument_specs.py
-  timed ansible-lint ansible-lint --offline
   if ! command -v rsync >/dev/null || ! command -v shellcheck >/dev/null; then
     apt-get update -qq && apt-get install -y -qq rsync shellcheck >/dev/null
   fi
-  timed ansible-test-sanity sanity
+  timed_bg ansible-test-sanity sanity
+  timed yamllint yamllint -s .
+  timed argument-specs python3 tests/tools/check_argument_specs.py
+  timed ansible-lint ansible-lint --offline
+  collect_bg
   timed collection-build collection_build
   timed changelog-lint changelog_lint
   timed execution-environment execution_environment
@@ -151,7 +182,9 @@ run_lane() { # run_lane SCENARIO...: runs scenarios in order, one result file ea
 }
 
 if want molecule; then
-  "${WORLD_DIR}/up.sh" || { log "the test world did not come up"; exit 1; }
+  wait "${world_pid}"; world_rc=$?
+  cat "${WORLD_LOG}"
+  [[ "${world_rc}" -eq 0 ]] || { log "the test world did not come up"; exit 1; }
   # shellcheck source=/dev/null
   source "${CHATOPS_CACHE}/world.env"
   export ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_DIR}"
