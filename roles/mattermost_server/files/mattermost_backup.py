@@ -300,7 +300,7 @@ def create(settings, reason):
                          'rows': dict((t, database[t]) for t in DATA_TABLES), 'format': 'pg_dump -Fc'},
             'data': data,
             'config_file': settings['config_file'],
-            'env_files': settings.get('env_files', []),
+            'env_files': [p for p in settings.get('env_files', []) if os.path.exists(p)],
             'trusted_ca_dir': settings.get('trusted_ca_dir', ''),
             'parts': parts,
         }
