@@ -1,8 +1,9 @@
-#!/usr/bin/python3
 # Copyright: Contributors to the chatops.mattermost collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """mattermost-backup: one backup of a Mattermost server, and its restore.
+
+(No shebang here: the role installs it with #!/usr/bin/python3 in front.)
 
 Installed by chatops.mattermost.mattermost_server as
 /usr/local/sbin/mattermost-backup; run by the backup playbook, the upgrade
