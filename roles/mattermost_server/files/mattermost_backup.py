@@ -30,8 +30,6 @@ Commands (JSON on stdout, a message on stderr and exit 1 on failure):
                         playbook orders the parts and checks first)
 """
 
-from __future__ import annotations
-
 import argparse
 import datetime
 import hashlib
