@@ -390,7 +390,7 @@ def restore(settings, path, part):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='mattermost-backup', description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(prog='mattermost-backup', description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--settings', default='/etc/mattermost/mattermost.backup.json')
     sub = parser.add_subparsers(dest='command')
     sub.required = True
