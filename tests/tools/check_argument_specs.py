@@ -11,7 +11,9 @@ For every role under roles/ (prints the offenders, exits 1 if there are any):
 - an internal role (roles/_*, no spec of its own) has each default documented
   by the spec of a role that depends on it, with the same literal default;
 - a `tasks_from` (playbooks/, roles/) naming an entry point names it without
-  `.yml`: ansible-core takes the name literally, `preflight.yml` validates nothing.
+  `.yml`: ansible-core takes the name literally, `preflight.yml` validates nothing;
+- a playbook's `tasks_from` (a literal) is an entry point of that role: the
+  variables an admin passes to a playbook are validated by a spec.
 
     python3 tests/tools/check_argument_specs.py [REPO_DIR]
 """
@@ -116,6 +118,11 @@ def tasks_from_problems(repo, specs):
             if stem != value and any(stem in specs[name] for name in candidates):
                 problems.append(f"{path.relative_to(repo)}:{number}: tasks_from: {value} validates nothing;"
                                 f" write tasks_from: {stem} (an entry point)")
+            elif (path.parts[len(repo.parts)] == "playbooks" and role_name in specs and "{{" not in value
+                  and stem not in specs[role_name]):
+                problems.append(f"{path.relative_to(repo)}:{number}: tasks_from: {value} is no entry point of"
+                                f" {role_name}: nothing validates its variables; add {stem} to"
+                                f" roles/{role_name}/meta/argument_specs.yml")
     return problems
 
 
