@@ -53,8 +53,8 @@ TRIGGER = re.compile(r'^[^/\s]\S{0,127}$')
 def mattermost_api_argument_spec(spec=None):
     """Connection options shared by the Mattermost modules (see the mattermost_api doc fragment)."""
     arg_spec = dict(
-        url=dict(type='str'),
-        token=dict(type='str', no_log=True, fallback=(env_fallback, ['MATTERMOST_TOKEN'])),
+        mattermost_url=dict(type='str'),
+        mattermost_token=dict(type='str', no_log=True, fallback=(env_fallback, ['MATTERMOST_TOKEN'])),
         local_socket=dict(type='path', default=DEFAULT_SOCKET),
         validate_certs=dict(type='bool', default=True),
         timeout=dict(type='int', default=30),
@@ -83,7 +83,7 @@ def normalize_url(url):
     url = (url or '').strip()
     parts = urlsplit(url)
     if parts.scheme not in ('http', 'https') or not parts.netloc or parts.query or parts.fragment:
-        raise ValueError("url must be Mattermost's site URL such as https://chat.example.com, got %r" % url)
+        raise ValueError("mattermost_url must be Mattermost's site URL such as https://chat.example.com, got %r" % url)
     return re.sub(r'(/api/v4)+/?$', '', url.rstrip('/')).rstrip('/')
 
 
@@ -146,7 +146,7 @@ class _UnixConnection(HTTPConnection):
 
 class MattermostClient(object):
     """Talks to Mattermost's REST API v4, over the local-mode socket when
-    ``url`` is not given, else over HTTP(S) with ``token``. ``requests`` counts
+    ``mattermost_url`` is not given, else over HTTP(S) with ``mattermost_token``. ``requests`` counts
     the HTTP requests sent."""
 
     def __init__(self, module):
@@ -155,19 +155,19 @@ class MattermostClient(object):
         self.timeout = params.get('timeout') or 30
         self.validate_certs = params.get('validate_certs', True)
         self.requests = 0
-        self.local = not params.get('url')
-        self.token = params.get('token')
+        self.local = not params.get('mattermost_url')
+        self.token = params.get('mattermost_token')
         if self.local:
             self.socket_path = params.get('local_socket') or DEFAULT_SOCKET
             self.where = "Mattermost's local-mode socket %s" % self.socket_path
         else:
             try:
-                self.base_url = normalize_url(params['url'])
+                self.base_url = normalize_url(params['mattermost_url'])
             except ValueError as err:
                 module.fail_json(msg=to_native(err))
             if not self.token:
-                module.fail_json(msg='token is empty: with url (%s) give the personal access token or bot token of a '
-                                     'Mattermost system administrator (or set MATTERMOST_TOKEN), or leave url unset '
+                module.fail_json(msg='mattermost_token is empty: with mattermost_url (%s) give the personal access token or bot token of a '
+                                     'Mattermost system administrator (or set MATTERMOST_TOKEN), or leave mattermost_url unset '
                                      "to use the local-mode socket on the Mattermost host" % self.base_url)
             self.where = 'Mattermost at %s' % self.base_url
 
@@ -177,7 +177,8 @@ class MattermostClient(object):
             raise MattermostAPIError(
                 '%s does not exist: local mode is off (ServiceSettings.EnableLocalMode, the role variable '
                 'mattermost_server_local_mode), Mattermost is not running, or it listens on another '
-                'ServiceSettings.LocalModeSocketLocation (option local_socket). Or give url and token to use '
+                'ServiceSettings.LocalModeSocketLocation (option local_socket). Or give mattermost_url and '
+                'mattermost_token to use '
                 'the REST API over HTTPS' % self.where, status=-1)
         conn = _UnixConnection(self.socket_path, self.timeout)
         try:
@@ -234,8 +235,8 @@ class MattermostClient(object):
                    'permission%s' % (where, said))
         elif status == 404 and error_id in ('', 'api.context.404.app_error'):
             msg = ('Mattermost has no route for %s (404)%s: %s' % (
-                where, said, 'local mode serves only some of the API; give url and token for this call'
-                if self.local else 'check url'))
+                where, said, 'local mode serves only some of the API; give mattermost_url and mattermost_token for this call'
+                if self.local else 'check mattermost_url'))
         elif status == 404:
             msg = 'Not found: %s (404)%s' % (where, said)
         elif status == 501:
