@@ -22,8 +22,8 @@ options:
     type: str
   mattermost_token:
     description:
-      - Personal access token or bot token of a system administrator, sent as C(Authorization: Bearer).
-        Required with O(mattermost_url). If not set, the value of E(MATTERMOST_TOKEN) is used.
+      - Personal access token or bot token of a system administrator, sent in the C(Authorization) header as a
+        bearer token. Required with O(mattermost_url). If not set, the value of E(MATTERMOST_TOKEN) is used.
     type: str
   local_socket:
     description: Mattermost's local-mode socket (C(ServiceSettings.LocalModeSocketLocation)).

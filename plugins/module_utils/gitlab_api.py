@@ -425,7 +425,6 @@ class GitLabClient(object):
             "wrong). Check api_url, or set verify_secret=false to skip this check" % (what, answer),
             status=status, method='POST', url=url, body=_gitlab_message(raw))
 
-
     def probe_slash_command_token(self, project_path, token):
         """Whether GitLab's Mattermost slash-commands integration of ``project_path``
         (``projects/<id>``) is active with ``token``.
@@ -447,6 +446,7 @@ class GitLabClient(object):
         if status == 404 and _missing_resource(raw):
             return False
         raise self._error('POST', url, status, raw, resp_headers)
+
 
 # ---------------------------------------------------------------------- integrations
 # lib/api/helpers/integrations_helpers.rb, app/models/integrations/mattermost.rb and

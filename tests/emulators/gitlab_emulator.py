@@ -59,7 +59,7 @@ import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 DEFAULT_VERSION = "18.6.2"
 OLDEST_VERSION = (16, 0)
@@ -684,8 +684,8 @@ def chat_messages(project, base_url, user, event, ref="main"):
         commits = [{"id": sha, "message": "Add the release notes", "author": user["name"]}]
         text = (f"{who} pushed to branch {chat_link(f'{project_url}/-/commits/{ref}', ref)} of {project_link} "
                 f"({chat_link(f'{project_url}/-/compare/1e8e6e2a...{sha[:8]}', 'Compare changes')})")
-        lines = ["%s: %s - %s" % (chat_link(f"{project_url}/-/commit/{c['id']}", c["id"][:8]), c["message"],
-                                   c["author"]) for c in commits]
+        lines = ["%s: %s - %s" % (chat_link(f"{project_url}/-/commit/{c['id']}", c["id"][:8]),
+                                  c["message"], c["author"]) for c in commits]
         return "push_events", "push_channel", {"text": text, "attachments": [
             {"text": "\n".join(lines), "color": "#345"}]}
     if event == "merge_request":
@@ -1469,13 +1469,16 @@ ROUTES = [
 ]
 
 
+def _integration_route(func, kind):
+    """A route handler for ``kind`` (project or group) of an integrations endpoint."""
+    return lambda self, query, *groups: func(self, query, kind, *groups)
+
+
 for _kind, _plural in (("project", "projects"), ("group", "groups")):
     for _method, _func in (("GET", Handler.get_integration), ("PUT", Handler.put_integration),
                            ("DELETE", Handler.delete_integration)):
         ROUTES.append(((_method, rf"/api/v4/{_plural}/([^/]+)/(?:(services)|integrations)/"
-                                 r"(mattermost|mattermost-slash-commands)"),
-                       (lambda func, kind: lambda self, query, *groups: func(self, query, kind, *groups))(
-                           _func, _kind)))
+                                 r"(mattermost|mattermost-slash-commands)"), _integration_route(_func, _kind)))
 
 
 class BackgroundServers:

@@ -49,8 +49,8 @@ def hook():
     server.server_close()
 
 
-def call(gitlab, method, path, headers=ADMIN, **kwargs):
-    return requests.request(method, gitlab.url + "/api/v4" + path, headers=headers, timeout=10, **kwargs)
+def call(gitlab, method, path, headers=None, **kwargs):
+    return requests.request(method, gitlab.url + "/api/v4" + path, headers=headers or ADMIN, timeout=10, **kwargs)
 
 
 def allow_loopback(gitlab):
