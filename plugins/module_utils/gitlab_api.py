@@ -29,7 +29,7 @@ import secrets
 import socket
 import ssl
 import urllib.error
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.text.converters import to_native, to_text
@@ -424,3 +424,103 @@ class GitLabClient(object):
             "%s: GitLab answered %s, neither invalid_grant (the secret is right) nor invalid_client (it is "
             "wrong). Check api_url, or set verify_secret=false to skip this check" % (what, answer),
             status=status, method='POST', url=url, body=_gitlab_message(raw))
+
+    def probe_slash_command_token(self, project_path, token):
+        """Whether GitLab's Mattermost slash-commands integration of ``project_path``
+        (``projects/<id>``) is active with ``token``.
+
+        GitLab never returns the token. The trigger Mattermost calls
+        (``POST .../integrations/mattermost_slash_commands/trigger``, no access
+        token) answers 404 ``Integration Not Found`` for a wrong token or an
+        inactive integration and 200 for the right one; a chat user GitLab does
+        not know is only asked to connect an account, so nothing runs.
+        """
+        url = self.url(project_path + '/integrations/mattermost_slash_commands/trigger')
+        payload = urlencode(dict(token=token, team_id='ansible-probe', team_domain='ansible-probe',
+                                 user_id='ansible-probe', user_name='ansible-probe', channel_name='ansible-probe',
+                                 command='/ansible-probe', text=''))
+        headers = {'Accept': 'application/json', 'Content-Type': 'application/x-www-form-urlencoded'}
+        status, resp_headers, raw = self._send('POST', url, payload, headers)
+        if status == 200:
+            return True
+        if status == 404 and _missing_resource(raw):
+            return False
+        raise self._error('POST', url, status, raw, resp_headers)
+
+
+# ---------------------------------------------------------------------- integrations
+# lib/api/helpers/integrations_helpers.rb, app/models/integrations/mattermost.rb and
+# base_chat_notification.rb: the Mattermost integrations' API slugs (hyphens), and
+# GitLab's event names for Mattermost notifications with their switch and channel fields.
+INTEGRATION_SLUGS = {'notifications': 'mattermost', 'slash_commands': 'mattermost-slash-commands'}
+MATTERMOST_EVENTS = {
+    'push': ('push_events', 'push_channel'),
+    'issue': ('issues_events', 'issue_channel'),
+    'confidential_issue': ('confidential_issues_events', 'confidential_issue_channel'),
+    'merge_request': ('merge_requests_events', 'merge_request_channel'),
+    'note': ('note_events', 'note_channel'),
+    'confidential_note': ('confidential_note_events', 'confidential_note_channel'),
+    'tag_push': ('tag_push_events', 'tag_push_channel'),
+    'pipeline': ('pipeline_events', 'pipeline_channel'),
+    'wiki_page': ('wiki_page_events', 'wiki_page_channel'),
+    'deployment': ('deployment_events', 'deployment_channel'),
+    'incident': ('incident_events', 'incident_channel'),
+}
+BRANCHES_TO_BE_NOTIFIED = ('default', 'protected', 'default_and_protected', 'all')
+LABELS_BEHAVIOURS = ('match_any', 'match_all')
+
+
+def resource_path(kind, ident):
+    """``projects/<id>`` or ``groups/<id>`` with a full path URL-encoded (``group%2Fapp``)."""
+    ident = str(ident).strip().strip('/')
+    if not ident:
+        raise ValueError('%s must be a numeric id or a full path such as group/app' % kind)
+    return '%ss/%s' % (kind, ident if ident.isdigit() else quote(ident, safe=''))
+
+
+def notification_settings(events=None, event_channels=None, **fields):
+    """What a PUT of the Mattermost notifications integration sends, the webhook
+    aside: the given ``fields`` (None left out), the ``*_events`` switches when
+    ``events`` is a list (listed on, the others off) and ``*_channel`` per event."""
+    unknown = sorted(set(events or []) | set(event_channels or {}))
+    unknown = [e for e in unknown if e not in MATTERMOST_EVENTS]
+    if unknown:
+        raise ValueError('unknown GitLab event(s) for Mattermost notifications: %s; GitLab knows %s'
+                         % (', '.join(unknown), ', '.join(sorted(MATTERMOST_EVENTS))))
+    wanted = dict((k, v) for k, v in fields.items() if v is not None)
+    if events is not None:
+        for name, (switch, _channel) in MATTERMOST_EVENTS.items():
+            wanted[switch] = name in events
+    if event_channels is not None:
+        for name, (_switch, channel) in MATTERMOST_EVENTS.items():
+            wanted[channel] = event_channels.get(name) or ''
+    return wanted
+
+
+def integration_drift(current, wanted):
+    """Names of the settings whose value in GitLab's answer (``current``, the GET
+    entity: switches at the top, the rest under ``properties``) differs from
+    ``wanted``; ``active`` when the integration is off. Blank and null are equal,
+    as GitLab stores an emptied field either way."""
+    if not current:
+        return ['active']
+    drift = [] if current.get('active') else ['active']
+    properties = current.get('properties') or {}
+    for key, value in sorted(wanted.items()):
+        have = current[key] if key in current else properties.get(key)
+        if isinstance(value, bool) or isinstance(have, bool):
+            # notify_only_broken_pipelines comes back as a boolean or as "true"/"false"
+            have_bool = have if isinstance(have, bool) else str(have).lower() in ('true', '1')
+            if bool(value) != have_bool:
+                drift.append(key)
+        elif (value or '') != (have or ''):
+            drift.append(key)
+    return drift
+
+
+def allowlist_with(entries, host):
+    """``entries`` with ``host`` added (case-insensitive, once), or None when it is already there."""
+    entries = [e for e in (entries or []) if str(e).strip()]
+    if host.lower() in [str(e).strip().lower() for e in entries]:
+        return None
+    return entries + [host]

@@ -14,10 +14,15 @@ Bearer``) and the Admin Mode setting; ``/api/v4/version``; the instance
 applications API (unpaginated list, create, delete, renew-secret from 16.11);
 ``/api/v4/user``; the browser sign-in page (``/users/sign_in``, CSRF token,
 ``_gitlab_session`` cookie); Doorkeeper's ``/oauth/authorize`` (consent page,
-approve, deny, error page) and ``/oauth/token``; ``/-/health``.
+approve, deny, error page) and ``/oauth/token``; ``/-/health``; projects and
+groups (ids or URL-encoded full paths) with the ``mattermost`` and
+``mattermost-slash-commands`` integrations (GET/PUT/DELETE, GitLab's masking),
+the slash-command trigger Mattermost calls, and the application settings'
+outbound local requests allowlist (``/api/v4/application/settings``).
 Test control lives under ``/-/emulator/``: state, settings, request log, reset,
 fault injection, a clock, and a secret renewed or callback URLs edited behind the
-client's back (what an admin does in GitLab's Admin Area).
+client's back (what an admin does in GitLab's Admin Area), and events fired to
+the Mattermost notifications integration with the JSON GitLab posts.
 
 Sources (gitlabhq/gitlabhq unless named): lib/api/applications.rb,
 app/finders/applications_finder.rb, lib/api/entities/application.rb,
@@ -31,21 +36,30 @@ config/initializers/session_store.rb; doorkeeper-gem/doorkeeper:
 lib/doorkeeper/oauth/pre_authorization.rb,
 lib/doorkeeper/oauth/authorization_code_request.rb,
 app/controllers/doorkeeper/authorizations_controller.rb; heartcombo/devise:
-lib/devise/failure_app.rb.
+lib/devise/failure_app.rb. Integrations: lib/api/integrations.rb,
+lib/api/helpers/integrations_helpers.rb, lib/api/entities/project_integration*.rb,
+app/models/integrations/{mattermost,mattermost_slash_commands,base_chat_notification,
+base_slash_commands}.rb, app/models/integrations/chat_message/{push,merge,pipeline}_message.rb,
+lib/gitlab/slash_commands/presenters/access.rb, lib/gitlab/url_blocker.rb,
+lib/api/settings.rb.
 """
 
 import argparse
 import base64
 import html
 import http.cookies
+import ipaddress
 import json
 import re
 import secrets
+import socket
 import ssl
 import threading
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 DEFAULT_VERSION = "18.6.2"
 OLDEST_VERSION = (16, 0)
@@ -100,6 +114,14 @@ DEFAULT_USERS = [
     {"id": 42, "username": "sso.tester", "name": "SSO Tester", "email": "sso.tester@example.test",
      "is_admin": False, "password": "sso-Tester-Pa55word", "tokens": []},
 ]
+# A group and its project; the developer is a Developer (30) in both, so may
+# not touch integrations (Maintainer, 40, for a project; Owner, 50, for a group).
+DEFAULT_GROUPS = [{"id": 10, "full_path": "group", "name": "Group", "members": {2: 30}}]
+DEFAULT_PROJECTS = [{"id": 1, "path_with_namespace": "group/app", "name": "App", "namespace_id": 10,
+                     "default_branch": "main", "members": {2: 30}}]
+# lib/api/entities/application_setting.rb (the part modelled); Gitlab's defaults.
+DEFAULT_APPLICATION_SETTINGS = {"allow_local_requests_from_web_hooks_and_services": False,
+                                "outbound_local_requests_whitelist": []}
 
 
 class HTTPError(Exception):
@@ -176,6 +198,13 @@ class GitLabState:
         self.clock_offset = 0.0
         self.requests = []
         self.faults = []
+        self.projects = [dict(p) for p in DEFAULT_PROJECTS]
+        self.groups = [dict(g) for g in DEFAULT_GROUPS]
+        self.integrations = {}
+        self.next_integration_id = 1
+        self.application_settings = dict(DEFAULT_APPLICATION_SETTINGS)
+        self.chat_names = {}
+        self.webhook_ca_file = None
         self._load()
 
     def _personal_tokens(self):
@@ -216,6 +245,10 @@ class GitLabState:
             self.clock_offset = 0.0
             self.requests.clear()
             self.faults.clear()
+            self.integrations.clear()
+            self.next_integration_id = 1
+            self.application_settings = dict(DEFAULT_APPLICATION_SETTINGS)
+            self.chat_names.clear()
             self.save()
 
     # settings and clock ----------------------------------------------------
@@ -498,6 +531,202 @@ def redirect_page(uri):
     return page("Redirecting", f'<h1 class="page-title">Redirecting</h1>\n'
                 f'<div><a href="{html.escape(uri)}">Click here to redirect to {html.escape(uri)}</a></div>\n'
                 f"<script>window.location = {json.dumps(uri)};</script>")
+
+
+# Integrations -----------------------------------------------------------------
+# lib/api/helpers/integrations_helpers.rb and app/models/integrations/: the two
+# Mattermost integrations, project level (REST since GitLab 9.x as /services,
+# /integrations since 14.0) and group level (/groups/:id/integrations, GitLab
+# 17.9). Slugs as the API spells them (hyphens); the trigger uses underscores.
+MATTERMOST_EVENTS = {  # Grape Boolean params (Integrations::Mattermost.supported_events)
+    "push_events": "push_channel", "issues_events": "issue_channel",
+    "confidential_issues_events": "confidential_issue_channel",
+    "merge_requests_events": "merge_request_channel", "note_events": "note_channel",
+    "confidential_note_events": "confidential_note_channel", "tag_push_events": "tag_push_channel",
+    "pipeline_events": "pipeline_channel", "wiki_page_events": "wiki_page_channel",
+    "deployment_events": "deployment_channel", "incident_events": "incident_channel",
+}
+BRANCH_CHOICES = ("default", "protected", "default_and_protected", "all")   # BaseChatNotification
+LABEL_BEHAVIOURS = ("match_any", "match_all")
+INTEGRATION_FIELDS = {
+    # String fields; `webhook` and `token` are secret: never in `properties`.
+    "mattermost": ["webhook", "username", "channel", "notify_only_broken_pipelines", "branches_to_be_notified",
+                   "labels_to_be_notified", "labels_to_be_notified_behavior"] + list(MATTERMOST_EVENTS.values()),
+    "mattermost-slash-commands": ["token"],
+}
+SECRET_FIELDS = {"webhook", "token"}
+INTEGRATION_TITLES = {"mattermost": "Mattermost notifications",
+                      "mattermost-slash-commands": "Mattermost slash commands"}
+# Integration's boolean columns and their database defaults (db/structure.sql).
+EVENT_COLUMNS = {"commit_events": True, "push_events": True, "issues_events": True, "incident_events": False,
+                 "alert_events": True, "confidential_issues_events": True, "merge_requests_events": True,
+                 "tag_push_events": True, "deployment_events": False, "note_events": True,
+                 "confidential_note_events": True, "pipeline_events": True, "wiki_page_events": True,
+                 "job_events": True, "comment_on_event_enabled": True, "vulnerability_events": False}
+# Errors with the model's messages in the answer: GitLab 17.2 (MR 150898); before, "400 Bad Request".
+DETAILED_INTEGRATION_ERRORS_FROM = (17, 2)
+GROUP_INTEGRATIONS_FROM = (17, 9)
+
+
+def integration_defaults(slug):
+    fields = {name: None for name in INTEGRATION_FIELDS[slug]}
+    if slug == "mattermost":
+        fields.update(notify_only_broken_pipelines=True, branches_to_be_notified="default",
+                      labels_to_be_notified_behavior="match_any")
+    return {"active": False, "inherited": False, "events": dict(EVENT_COLUMNS), "fields": fields}
+
+
+def integration_json(record, slug, with_properties=True):
+    """Entities::ProjectIntegration: the basic entity plus properties without secret fields."""
+    data = {"id": record["id"], "title": INTEGRATION_TITLES[slug], "slug": slug,
+            "created_at": record["created_at"], "updated_at": record["updated_at"],
+            "active": record["active"], **record["events"], "inherited": record["inherited"]}
+    if with_properties:
+        data["properties"] = {k: v for k, v in record["fields"].items() if k not in SECRET_FIELDS}
+    return data
+
+
+def _is_local(address):
+    return address.is_private or address.is_loopback or address.is_link_local or address.is_unspecified
+
+
+def _allowlisted(entries, host, port, addresses):
+    """Gitlab::UrlBlockers::UrlAllowlist: IPs and ranges match resolved
+    addresses, domains match the host name (``*.`` wildcards); ``:port`` narrows."""
+    for entry in entries:
+        entry = str(entry).strip()
+        match = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d+))?|([^:\s]+):(\d+)", entry)
+        if match:
+            name, entry_port = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
+        else:
+            name, entry_port = entry, None
+        if entry_port and int(entry_port) != port:
+            continue
+        try:
+            network = ipaddress.ip_network(name, strict=False)
+            if any(a in network for a in addresses):
+                return True
+            continue
+        except ValueError:
+            pass
+        name = name.lower()
+        if name.startswith("*.") and host.endswith(name[1:]) or name == host:
+            return True
+    return False
+
+
+def url_blocked(url, settings):
+    """Gitlab::UrlBlocker.validate! as PublicUrlValidator calls it for a webhook:
+    the message GitLab puts after "is blocked: ", or None."""
+    try:
+        parts = urlsplit(str(url))
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "URI is invalid"
+    if parts.scheme not in ("http", "https"):
+        return "Only allowed schemes are http, https"
+    host = (parts.hostname or "").lower()
+    if not host:
+        return "URI is invalid"
+    try:
+        addresses = {ipaddress.ip_address(info[4][0].split("%")[0])
+                     for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
+    except (socket.gaierror, UnicodeError, ValueError):
+        return "Host cannot be resolved or invalid"
+    if settings["allow_local_requests_from_web_hooks_and_services"]:
+        return None
+    if _allowlisted(settings["outbound_local_requests_whitelist"], host, port, addresses):
+        return None
+    if any(a.is_loopback or a.is_unspecified for a in addresses):
+        return "Requests to localhost are not allowed"
+    if any(_is_local(a) for a in addresses):
+        return "Requests to the local network are not allowed"
+    return None
+
+
+def check_integration_params(slug, body):
+    """Grape's declared params: required ones, Boolean coercion; unknown keys dropped.
+    Returns the declared params (values coerced)."""
+    declared, errors = {}, []
+    required = {"mattermost": ["webhook"], "mattermost-slash-commands": ["token"]}[slug]
+    errors += [f"{name} is missing" for name in required if body.get(name) is None]
+    booleans = list(MATTERMOST_EVENTS) + ["notify_only_broken_pipelines"] if slug == "mattermost" else []
+    booleans.append("use_inherited_settings")
+    for name, value in body.items():
+        if name in booleans:
+            coerced = parse_bool(value)
+            if coerced is None:
+                errors.append(f"{name} is invalid")
+            declared[name] = coerced
+        elif name in INTEGRATION_FIELDS[slug]:
+            if isinstance(value, (dict, list)):
+                errors.append(f"{name} is invalid")
+            declared[name] = None if value is None else str(value)
+    if errors:
+        raise HTTPError(400, {"error": ", ".join(errors)})
+    return declared
+
+
+def chat_link(url, text):
+    """ChatMessage::BaseMessage#link for Slack-style (Mattermost) messages."""
+    return f"<{url}|{text}>"
+
+
+def chat_messages(project, base_url, user, event, ref="main"):
+    """The message GitLab's ChatMessage classes build for ``event`` (push,
+    merge_request, pipeline): (events column, channel field, message dict)."""
+    project_url = f"{base_url}/{project['path_with_namespace']}"
+    project_name = " / ".join(part.capitalize() for part in project["path_with_namespace"].split("/"))
+    project_link = chat_link(project_url, project_name)
+    who = f"{user['name']} ({user['username']})"
+    sha = "b83d6e391c22777fca1ed3012fce84f633d7fed0"
+    if event == "push":
+        commits = [{"id": sha, "message": "Add the release notes", "author": user["name"]}]
+        text = (f"{who} pushed to branch {chat_link(f'{project_url}/-/commits/{ref}', ref)} of {project_link} "
+                f"({chat_link(f'{project_url}/-/compare/1e8e6e2a...{sha[:8]}', 'Compare changes')})")
+        lines = ["%s: %s - %s" % (chat_link(f"{project_url}/-/commit/{c['id']}", c["id"][:8]),
+                                  c["message"], c["author"]) for c in commits]
+        return "push_events", "push_channel", {"text": text, "attachments": [
+            {"text": "\n".join(lines), "color": "#345"}]}
+    if event == "merge_request":
+        text = (f"{who} opened merge request {chat_link(f'{project_url}/-/merge_requests/1', '!1 *Add the release notes*')}"
+                f" in {project_link}")
+        return "merge_requests_events", "merge_request_channel", {"text": text, "attachments": []}
+    if event == "pipeline":
+        pipeline_url = f"{project_url}/-/pipelines/7"
+        title = "Pipeline #7 has failed in 02:10"
+        fields = [
+            {"title": "Branch", "value": chat_link(f"{project_url}/-/commits/{ref}", ref), "short": True},
+            {"title": "Commit", "value": chat_link(f"{project_url}/-/commit/{sha}", "Add the release notes"),
+             "short": True},
+            {"title": "Failed stage", "value": chat_link(f"{pipeline_url}/failures", "test"), "short": True},
+            {"title": "Failed job", "value": chat_link(f"{project_url}/-/jobs/21", "rspec"), "short": True},
+        ]
+        attachment = {"fallback": f"{project_name}: {title}", "color": "danger", "author_name": who,
+                      "author_icon": None, "title": title, "title_link": pipeline_url, "fields": fields,
+                      "footer": project_name, "footer_icon": None, "ts": 1764700000}
+        return "pipeline_events", "pipeline_channel", {"text": "", "attachments": [attachment]}
+    raise HTTPError(400, {"message": f"unknown event {event!r}: push, merge_request or pipeline"})
+
+
+def deliver(url, payload, ca_file=None, timeout=10):
+    """Integrations::Mattermost#notify: one form POST ``payload=<json>``; verifies TLS
+    as Gitlab::HTTP does (system CAs, or ``ca_file`` when the emulator was given one)."""
+    try:
+        context = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+    except OSError as err:
+        return {"status": None, "error": f"CA file {ca_file}: {err}"}
+    data = urlencode({"payload": json.dumps(payload)}).encode()
+    request = urllib.request.Request(url, data=data, method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded",
+                                              "User-Agent": "GitLab/" + DEFAULT_VERSION})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:
+            return {"status": answer.status}
+    except urllib.error.HTTPError as err:
+        return {"status": err.code, "error": err.read()[:300].decode(errors="replace")}
+    except (urllib.error.URLError, OSError) as err:
+        return {"status": None, "error": str(getattr(err, "reason", err))}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -889,6 +1118,266 @@ class Handler(BaseHTTPRequestHandler):
     def health(self, query):
         self._send(200, b"GitLab OK")
 
+    # projects, groups, integrations ----------------------------------------
+    def _can_admin_all(self, user, scopes):
+        """can_admin_all_resources?: an admin, with Admin Mode on only through an admin_mode token."""
+        return bool(user.get("is_admin")) and (not self.server.state.settings["admin_mode"]
+                                               or "admin_mode" in scopes)
+
+    def _find(self, kind, ident):
+        """find_project / find_group: a numeric id or a URL-encoded full path."""
+        ident = unquote(ident)
+        key = "path_with_namespace" if kind == "project" else "full_path"
+        table = self.server.state.projects if kind == "project" else self.server.state.groups
+        if ident.isdigit():
+            return next((r for r in table if r["id"] == int(ident)), None)
+        return next((r for r in table if r[key].lower() == ident.lower()), None)
+
+    def _user_resource(self, kind, ident):
+        """user_project / user_group then authorize_admin_project (Maintainer) or
+        admin_group (Owner): private resources a user cannot see are 404, seen but
+        not administrable 403."""
+        user, scopes = self._authenticate()
+        resource = self._find(kind, ident)
+        admin = self._can_admin_all(user, scopes)
+        level = 0 if resource is None else resource["members"].get(user["id"], 0)
+        if resource is None or not (admin or level):
+            raise HTTPError(404, {"message": f"404 {kind.capitalize()} Not Found"})
+        if not admin and level < (40 if kind == "project" else 50):
+            raise HTTPError(403, {"message": "403 Forbidden"})
+        return resource
+
+    def _integration_route(self, kind, ident, slug, services=False):
+        state = self.server.state
+        if kind == "group" and (services or state.version < GROUP_INTEGRATIONS_FROM):
+            raise HTTPError(404, {"error": "404 Not Found"})
+        return self._user_resource(kind, ident)
+
+    def get_integration(self, query, kind, ident, services, slug):
+        resource = self._integration_route(kind, ident, slug, services)
+        with self.server.state.lock:
+            record = self.server.state.integrations.get((kind, resource["id"], slug))
+            if record is None:
+                raise HTTPError(404, {"message": "404 Integration Not Found"})
+            self._send(200, integration_json(record, slug))
+
+    def put_integration(self, query, kind, ident, services, slug):
+        state = self.server.state
+        resource = self._integration_route(kind, ident, slug, services)
+        declared = check_integration_params(slug, self._body())
+        inherit = declared.pop("use_inherited_settings", None)
+        fields = {k: v for k, v in declared.items() if k in INTEGRATION_FIELDS[slug]}
+        events = {k: v for k, v in declared.items() if k in EVENT_COLUMNS}
+        with state.lock:
+            key = (kind, resource["id"], slug)
+            record = state.integrations.get(key)
+            new = record is None
+            record = integration_defaults(slug) if new else json.loads(json.dumps(record))
+            record["fields"].update(fields)
+            record["events"].update(events)
+            record["active"] = True
+            if kind == "project":
+                record["inherited"] = bool(inherit) and self._group_integration(resource, slug) is not None
+                if record["inherited"]:
+                    source = self._group_integration(resource, slug)
+                    record["fields"], record["events"] = dict(source["fields"]), dict(source["events"])
+            errors = self._integration_errors(slug, record)
+            if errors:
+                if state.version < DETAILED_INTEGRATION_ERRORS_FROM:
+                    raise HTTPError(400, {"message": "400 Bad Request"})
+                details = ", ".join(f":{k}=>{json.dumps(v)}" for k, v in errors.items())
+                raise HTTPError(400, {"message": f"Failed to update integration. {{{details}}}"})
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(state.now()))
+            if new:
+                record.update(id=state.next_integration_id, created_at=stamp)
+                state.next_integration_id += 1
+            record["updated_at"] = stamp
+            state.integrations[key] = record
+            if kind == "group":
+                self._propagate(resource, slug, record)
+            self._send(200, integration_json(record, slug))
+
+    def _group_integration(self, project, slug):
+        record = self.server.state.integrations.get(("group", project["namespace_id"], slug))
+        return record if record and record["active"] else None
+
+    def _propagate(self, group, slug, source):
+        """PropagateIntegrationService: projects of the group without settings of
+        their own take the group's (inherited: true)."""
+        state = self.server.state
+        for project in state.projects:
+            if project["namespace_id"] != group["id"]:
+                continue
+            key = ("project", project["id"], slug)
+            own = state.integrations.get(key)
+            if own is not None and not own["inherited"]:
+                continue
+            copy = json.loads(json.dumps(source))
+            copy["inherited"] = True
+            if own is None:
+                copy["id"] = state.next_integration_id
+                state.next_integration_id += 1
+            else:
+                copy["id"], copy["created_at"] = own["id"], own["created_at"]
+            state.integrations[key] = copy
+
+    def _integration_errors(self, slug, record):
+        """The model's validations, run when the integration is active."""
+        errors = {}
+        fields = record["fields"]
+        if slug == "mattermost":
+            if not fields.get("webhook"):
+                errors["webhook"] = ["can't be blank"]
+            else:
+                blocked = url_blocked(fields["webhook"], self.server.state.application_settings)
+                if blocked:
+                    errors["webhook"] = [f"is blocked: {blocked}"]
+            if fields.get("branches_to_be_notified") not in BRANCH_CHOICES:
+                errors["branches_to_be_notified"] = ["is not included in the list"]
+            if fields.get("labels_to_be_notified_behavior") not in LABEL_BEHAVIOURS + (None, ""):
+                errors["labels_to_be_notified_behavior"] = ["is not included in the list"]
+        elif not fields.get("token"):
+            errors["token"] = ["can't be blank"]
+        return errors
+
+    def delete_integration(self, query, kind, ident, services, slug):
+        """Integration settings are reset to the columns' defaults (nil for data
+        fields) with active: false; the row stays, so GET still answers."""
+        state = self.server.state
+        resource = self._integration_route(kind, ident, slug, services)
+        with state.lock:
+            key = (kind, resource["id"], slug)
+            record = state.integrations.get(key)
+            if record is None:
+                record = integration_defaults(slug)
+                record.update(id=state.next_integration_id, created_at=None, updated_at=None)
+                state.next_integration_id += 1
+            record["fields"] = {name: None for name in INTEGRATION_FIELDS[slug]}
+            record["active"] = False
+            state.integrations[key] = record
+        self._send(204)
+
+    def trigger_slash_command(self, query, ident, _services):
+        """What Mattermost's custom slash command calls: no GitLab token; a wrong
+        token, an inactive integration or an unknown project are all 404
+        Integration Not Found (to not leak project names)."""
+        state = self.server.state
+        body = self._body()
+        if not body.get("token"):
+            raise HTTPError(400, {"error": "token is missing"})
+        project = self._find("project", ident)
+        with state.lock:
+            record = state.integrations.get(("project", project["id"], "mattermost-slash-commands")) \
+                if project else None
+            token = (record or {}).get("fields", {}).get("token") or ""
+            if not record or not record["active"] or not secrets.compare_digest(token, str(body["token"])):
+                raise HTTPError(404, {"message": "404 Integration Not Found"})
+            linked = state.chat_names.get((body.get("team_id"), body.get("user_id")))
+        if linked is None:
+            # ChatNames::AuthorizeUserService then Presenters::Access#authorize.
+            url = f"{self.server.base_url}/-/profile/chat_names/new?token={secrets.token_urlsafe(16)}"
+            self._send(200, {"response_type": "ephemeral", "status": 200,
+                             "text": f":wave: Hi there! Before I do anything for you, please "
+                                     f"[connect your GitLab account]({url})."})
+            return
+        # Presenters::Help for a linked user (the commands GitLab lists).
+        trigger = str(body.get("command") or "/gitlab")
+        self._send(200, {"response_type": "ephemeral", "status": 200,
+                         "text": f"Available commands:\n{trigger} issue new <title>\n{trigger} issue show <id>"
+                                 f"\n{trigger} deploy <from> to <to>"})
+
+    def get_application_settings(self, query):
+        self._authenticate_admin()
+        with self.server.state.lock:
+            self._send(200, dict(self.server.state.application_settings))
+
+    def put_application_settings(self, query):
+        """lib/api/settings.rb: outbound_local_requests_whitelist (Array[String]),
+        outbound_local_requests_allowlist_raw (entries split on commas,
+        semicolons, spaces and newlines), allow_local_requests_from_web_hooks_and_services."""
+        self._authenticate_admin()
+        body = self._body()
+        changes = {}
+        if "allow_local_requests_from_web_hooks_and_services" in body:
+            value = parse_bool(body["allow_local_requests_from_web_hooks_and_services"])
+            if value is None:
+                raise HTTPError(400, {"error": "allow_local_requests_from_web_hooks_and_services is invalid"})
+            changes["allow_local_requests_from_web_hooks_and_services"] = value
+        if "outbound_local_requests_whitelist" in body:
+            value = body["outbound_local_requests_whitelist"]
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise HTTPError(400, {"error": "outbound_local_requests_whitelist is invalid"})
+            changes["outbound_local_requests_whitelist"] = list(dict.fromkeys(v.strip() for v in value if v.strip()))
+        if "outbound_local_requests_allowlist_raw" in body:
+            raw = str(body["outbound_local_requests_allowlist_raw"] or "")
+            changes["outbound_local_requests_whitelist"] = list(dict.fromkeys(
+                v for v in re.split(r"[\s,;]+", raw) if v))
+        with self.server.state.lock:
+            self.server.state.application_settings.update(changes)
+            self._send(200, dict(self.server.state.application_settings))
+
+    # test control: events and chat names -----------------------------------
+    def emulator_fire_events(self, query, ident):
+        """Fire events of a project at its Mattermost notifications integration,
+        as GitLab's workers do: {"events": ["push", "merge_request", "pipeline"],
+        "user": "root", "ref": "main"}. Answers what was sent where."""
+        state = self.server.state
+        body = self._body()
+        project = self._find("project", ident)
+        if project is None:
+            raise HTTPError(404, {"message": "404 Project Not Found"})
+        user = state.user_by_login(body.get("user") or "root")
+        ref = str(body.get("ref") or project["default_branch"])
+        results = []
+        for event in body.get("events") or []:
+            column, channel_field, message = chat_messages(project, self.server.base_url, user, event, ref)
+            with state.lock:
+                record = state.integrations.get(("project", project["id"], "mattermost"))
+                record = json.loads(json.dumps(record)) if record else None
+            result = {"event": event, "sent": False}
+            results.append(result)
+            if not record or not record["active"] or not record["events"].get(column):
+                result["reason"] = "integration inactive or event off"
+                continue
+            fields = record["fields"]
+            branches = fields.get("branches_to_be_notified") or "default"
+            if event in ("push", "pipeline") and branches in ("default", "default_and_protected") \
+                    and ref != project["default_branch"] and branches != "all":
+                result["reason"] = "branch not notified"
+                continue
+            blocked = url_blocked(fields["webhook"], state.application_settings)
+            if blocked:
+                result["reason"] = f"blocked: {blocked}"
+                continue
+            payload = dict(message)
+            channel = fields.get(channel_field) or fields.get("channel")
+            if channel:
+                payload["channel"] = channel
+            if fields.get("username"):
+                payload["username"] = fields["username"]
+            result.update(deliver(fields["webhook"], payload, ca_file=state.webhook_ca_file))
+            result["sent"] = True
+            result["payload"] = payload
+        self._send(200, results)
+
+    def emulator_chat_names(self, query):
+        """Link a Mattermost user to a GitLab user (what /-/profile/chat_names does)."""
+        body = self._body()
+        user = self.server.state.user_by_login(body.get("username"))
+        if user is None:
+            raise HTTPError(404, {"message": "404 User Not Found"})
+        with self.server.state.lock:
+            self.server.state.chat_names[(body.get("team_id"), body.get("user_id"))] = user["id"]
+        self._send(201, {"team_id": body.get("team_id"), "user_id": body.get("user_id"), "username": user["username"]})
+
+    def emulator_integrations(self, query):
+        """Every integration with its secret fields, for tests only."""
+        with self.server.state.lock:
+            self._send(200, [{"kind": k[0], "resource_id": k[1], "slug": k[2], **r}
+                             for k, r in self.server.state.integrations.items()])
+
     # test control ----------------------------------------------------------
     def emulator_state(self, query):
         state = self.server.state
@@ -960,6 +1449,13 @@ ROUTES = [
     (("POST", r"/oauth/authorize"), Handler.authorize_decision),
     (("POST", r"/oauth/token"), Handler.token),
     (("GET", r"/-/health"), Handler.health),
+    (("GET", r"/api/v4/application/settings"), Handler.get_application_settings),
+    (("PUT", r"/api/v4/application/settings"), Handler.put_application_settings),
+    (("POST", r"/api/v4/projects/([^/]+)/(integrations|services)/mattermost_slash_commands/trigger"),
+     Handler.trigger_slash_command),
+    (("POST", r"/-/emulator/projects/([^/]+)/events"), Handler.emulator_fire_events),
+    (("POST", r"/-/emulator/chat_names"), Handler.emulator_chat_names),
+    (("GET", r"/-/emulator/integrations"), Handler.emulator_integrations),
     (("GET", r"/-/emulator/state"), Handler.emulator_state),
     (("PUT", r"/-/emulator/settings"), Handler.emulator_settings),
     (("POST", r"/-/emulator/applications"), Handler.emulator_seed_application),
@@ -971,6 +1467,18 @@ ROUTES = [
     (("POST", r"/-/emulator/faults"), Handler.emulator_add_fault),
     (("DELETE", r"/-/emulator/faults"), Handler.emulator_clear_faults),
 ]
+
+
+def _integration_route(func, kind):
+    """A route handler for ``kind`` (project or group) of an integrations endpoint."""
+    return lambda self, query, *groups: func(self, query, kind, *groups)
+
+
+for _kind, _plural in (("project", "projects"), ("group", "groups")):
+    for _method, _func in (("GET", Handler.get_integration), ("PUT", Handler.put_integration),
+                           ("DELETE", Handler.delete_integration)):
+        ROUTES.append(((_method, rf"/api/v4/{_plural}/([^/]+)/(?:(services)|integrations)/"
+                                 r"(mattermost|mattermost-slash-commands)"), _integration_route(_func, _kind)))
 
 
 class BackgroundServers:
@@ -1051,6 +1559,8 @@ def main():
     parser.add_argument("--config", help="JSON file with a list of users (see DEFAULT_USERS)")
     parser.add_argument("--gitlab-version", default=DEFAULT_VERSION, help="GitLab version to behave as")
     parser.add_argument("--admin-mode", action="store_true", help="turn the Admin Mode setting on")
+    parser.add_argument("--webhook-ca-file", help="CA bundle trusted when posting to Mattermost webhooks "
+                                                  "(read when an event fires)")
     args = parser.parse_args()
     users = None
     if args.config:
@@ -1059,6 +1569,7 @@ def main():
     emulator = GitLabEmulator(args.host, args.port, args.external_url, users, args.state_file,
                               args.tls_port, args.tls_cert, args.tls_key,
                               version=args.gitlab_version, admin_mode=args.admin_mode)
+    emulator.state.webhook_ca_file = args.webhook_ca_file
     serve_until_interrupted(emulator, lambda e: f"GitLab emulator {args.gitlab_version} listening on {e.url}")
 
 

@@ -199,6 +199,8 @@ def main(argv=None):
     parser.add_argument("--user", default="sso.tester", help="GitLab login (username or email)")
     parser.add_argument("--password", default="sso-Tester-Pa55word", help="GitLab password")
     parser.add_argument("--max-hops", type=int, default=20)
+    parser.add_argument("--session", action="store_true",
+                        help="print the Mattermost session token too (for API calls as the user)")
     args = parser.parse_args(argv)
     site = args.site.rstrip("/")
 
@@ -215,8 +217,11 @@ def main(argv=None):
     if status != 200:
         return fail(browser, f"Mattermost answered {status} for /api/v4/users/me")
     me = json.loads(body)
-    print(json.dumps({"user": {k: me.get(k) for k in ("id", "username", "email", "auth_service", "auth_data")},
-                      "hops": browser.hops}))
+    answer = {"user": {k: me.get(k) for k in ("id", "username", "email", "auth_service", "auth_data")},
+              "hops": browser.hops}
+    if args.session:
+        answer["token"] = token
+    print(json.dumps(answer))
     return 0
 
 

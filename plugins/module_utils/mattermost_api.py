@@ -1,0 +1,334 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the chatops.mattermost collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A small Mattermost REST API v4 client for the collection's modules.
+
+Two ways in (Mattermost 11.4's source, ``channels/api4/*_local.go`` and
+``channels/app/server.go``):
+
+* **local mode**: HTTP over the Unix socket ``ServiceSettings.LocalModeSocketLocation``
+  when ``ServiceSettings.EnableLocalMode`` is on. No token: whoever can open
+  the socket (root or the ``mattermost`` account) is a system administrator.
+  Only the routes registered in the ``*_local.go`` files exist there (teams,
+  channels, users, incoming webhooks, commands, config; no ``/bots``, no
+  ``/users/me``); others answer 404.
+* **HTTPS** (or HTTP) to the site URL with a personal access token or a bot
+  token (``Authorization: Bearer``), from any host.
+
+Every error is raised as :class:`MattermostAPIError` whose message says what to
+check. Standard library and ``ansible.module_utils`` only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import ssl
+import urllib.error
+from http.client import HTTPConnection, HTTPException
+from urllib.parse import quote, urlencode, urlsplit
+
+from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, SSLValidationError, open_url
+
+API_PREFIX = '/api/v4'
+DEFAULT_SOCKET = '/run/mattermost/mattermost_local.socket'
+USER_AGENT = 'ansible-chatops.mattermost'
+PER_PAGE = 200
+MAX_PAGES = 100
+# model/team.go IsValidTeamName + reserved names (model/team.go reservedName); model/channel.go IsValidChannelIdentifier.
+TEAM_NAME = re.compile(r'^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$')
+RESERVED_TEAM_NAMES = frozenset(['admin', 'api', 'channel', 'claim', 'error', 'files', 'help', 'landing', 'login',
+                                 'mfa', 'oauth', 'plug', 'plugins', 'post', 'signup', 'boards', 'playbooks'])
+CHANNEL_NAME = re.compile(r'^[a-z0-9]([a-z0-9_-]{0,62}[a-z0-9_])?$')
+# model/command.go: 1-128 characters, no leading slash, no space.
+TRIGGER = re.compile(r'^[^/\s]\S{0,127}$')
+
+
+def mattermost_api_argument_spec(spec=None):
+    """Connection options shared by the Mattermost modules (see the mattermost_api doc fragment)."""
+    arg_spec = dict(
+        mattermost_url=dict(type='str'),
+        mattermost_token=dict(type='str', no_log=True, fallback=(env_fallback, ['MATTERMOST_TOKEN'])),
+        local_socket=dict(type='path', default=DEFAULT_SOCKET),
+        validate_certs=dict(type='bool', default=True),
+        timeout=dict(type='int', default=30),
+    )
+    if spec:
+        arg_spec.update(spec)
+    return arg_spec
+
+
+class MattermostAPIError(Exception):
+    """A failed Mattermost API call; ``str(err)`` is a message meant for the user.
+    ``error_id`` is Mattermost's message id (``app.team.get_by_name.missing.app_error``)."""
+
+    def __init__(self, message, status=None, error_id=None):
+        super(MattermostAPIError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.error_id = error_id
+
+    def __str__(self):
+        return self.message
+
+
+def normalize_url(url):
+    """Mattermost's site URL without a trailing slash or ``/api/v4``, or ValueError."""
+    url = (url or '').strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ('http', 'https') or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError("mattermost_url must be Mattermost's site URL such as https://chat.example.com, got %r" % url)
+    return re.sub(r'(/api/v4)+/?$', '', url.rstrip('/')).rstrip('/')
+
+
+def mattermost_error(raw):
+    """``(message id, message)`` from Mattermost's AppError JSON (``id``, ``message``), else ('', text)."""
+    if not raw:
+        return '', ''
+    text = to_text(raw, errors='surrogate_or_replace')
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return '', text.strip()[:300]
+    if isinstance(data, dict):
+        return to_text(data.get('id') or ''), to_text(data.get('message') or data.get('detailed_error') or '')
+    return '', text[:300]
+
+
+def hook_url(site_url, hook_id):
+    """The URL an incoming webhook is posted to (``<SiteURL>/hooks/<id>``, web/handlers.go)."""
+    return '%s/hooks/%s' % (site_url.rstrip('/'), hook_id)
+
+
+def differences(current, wanted):
+    """Keys of ``wanted`` (None values ignored) whose value differs in ``current``, sorted."""
+    return sorted(k for k, v in wanted.items() if v is not None and (current or {}).get(k) != v)
+
+
+def name_problem(kind, name):
+    """Why ``name`` is not a valid team or channel name for Mattermost, or None."""
+    if kind == 'team':
+        if not TEAM_NAME.match(name or ''):
+            return ('team name %r must be 2-64 characters of lower-case letters, digits and hyphens, starting '
+                    'and ending with a letter or digit' % name)
+        if name in RESERVED_TEAM_NAMES:
+            return 'team name %r is reserved by Mattermost' % name
+        return None
+    if not CHANNEL_NAME.match(name or ''):
+        return ('channel name %r must be 1-64 characters of lower-case letters, digits, hyphens and underscores, '
+                'starting with a letter or digit' % name)
+    return None
+
+
+class _UnixConnection(HTTPConnection):
+    """HTTPConnection over a Unix socket (Mattermost's local mode)."""
+
+    def __init__(self, path, timeout):
+        HTTPConnection.__init__(self, 'localhost', timeout=timeout)
+        self.socket_path = path
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.socket_path)
+        except Exception:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+class MattermostClient(object):
+    """Talks to Mattermost's REST API v4, over the local-mode socket when
+    ``mattermost_url`` is not given, else over HTTP(S) with ``mattermost_token``. ``requests`` counts
+    the HTTP requests sent."""
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.timeout = params.get('timeout') or 30
+        self.validate_certs = params.get('validate_certs', True)
+        self.requests = 0
+        self.local = not params.get('mattermost_url')
+        self.token = params.get('mattermost_token')
+        if self.local:
+            self.socket_path = params.get('local_socket') or DEFAULT_SOCKET
+            self.where = "Mattermost's local-mode socket %s" % self.socket_path
+        else:
+            try:
+                self.base_url = normalize_url(params['mattermost_url'])
+            except ValueError as err:
+                module.fail_json(msg=to_native(err))
+            if not self.token:
+                module.fail_json(msg='mattermost_token is empty: with mattermost_url (%s) give the personal access token or bot token of a '
+                                     'Mattermost system administrator (or set MATTERMOST_TOKEN), or leave mattermost_url unset '
+                                     "to use the local-mode socket on the Mattermost host" % self.base_url)
+            self.where = 'Mattermost at %s' % self.base_url
+
+    # ------------------------------------------------------------------ HTTP
+    def _send_local(self, method, path, payload, headers):
+        if not os.path.exists(self.socket_path):
+            raise MattermostAPIError(
+                '%s does not exist: local mode is off (ServiceSettings.EnableLocalMode, the role variable '
+                'mattermost_server_local_mode), Mattermost is not running, or it listens on another '
+                'ServiceSettings.LocalModeSocketLocation (option local_socket). Or give mattermost_url and '
+                'mattermost_token to use '
+                'the REST API over HTTPS' % self.where, status=-1)
+        conn = _UnixConnection(self.socket_path, self.timeout)
+        try:
+            conn.request(method, path, body=payload, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        except PermissionError as err:
+            raise MattermostAPIError('Cannot open %s (%s): run the task as root or as the account Mattermost runs '
+                                     'as (become: true)' % (self.where, to_native(err)), status=-1)
+        except ConnectionRefusedError:
+            raise MattermostAPIError('%s exists but nobody answers on it: Mattermost is not running (or stopped '
+                                     'without removing it); start it and retry' % self.where, status=-1)
+        except (socket.timeout, TimeoutError):
+            raise MattermostAPIError('%s did not answer within %s seconds (option timeout)'
+                                     % (self.where, self.timeout), status=-1)
+        except (OSError, HTTPException) as err:
+            raise MattermostAPIError('Could not talk to %s: %s' % (self.where, to_native(err)), status=-1)
+        finally:
+            conn.close()
+
+    def _send_remote(self, method, url, payload, headers):
+        try:
+            resp = open_url(url, data=payload, headers=headers, method=method, timeout=self.timeout,
+                            validate_certs=self.validate_certs, http_agent=USER_AGENT,
+                            follow_redirects='none', use_netrc=False)
+            return resp.getcode(), resp.read()
+        except urllib.error.HTTPError as err:
+            try:
+                raw = err.read() if err.fp is not None else b''
+            except Exception:
+                raw = b''
+            return err.code, raw
+        except SSLValidationError as err:
+            raise MattermostAPIError('The TLS certificate of %s could not be verified: %s (set validate_certs=false '
+                                     'only for a test instance)' % (self.where, to_native(err)), status=-1)
+        except urllib.error.URLError as err:
+            raise MattermostAPIError('Could not reach %s (%s %s): %s: is Mattermost up?'
+                                     % (self.where, method, url, to_native(err.reason)), status=-1)
+        except (socket.timeout, TimeoutError):
+            raise MattermostAPIError('%s did not answer within %s seconds (option timeout)'
+                                     % (self.where, self.timeout), status=-1)
+        except (UrlsConnectionError, ssl.SSLError, OSError) as err:
+            raise MattermostAPIError('Could not reach %s (%s %s): %s' % (self.where, method, url, to_native(err)),
+                                     status=-1)
+
+    def _error(self, method, path, status, raw):
+        error_id, detail = mattermost_error(raw)
+        where = '%s %s%s on %s' % (method, API_PREFIX, path, self.where)
+        said = ' (Mattermost said: %s)' % detail if detail else ''
+        if status == 401:
+            msg = 'Mattermost rejected the token (401) for %s: check token%s' % (where, said)
+        elif status == 403:
+            msg = ('Mattermost refused %s (403): the token is not a system administrator\'s, or lacks the '
+                   'permission%s' % (where, said))
+        elif status == 404 and error_id in ('', 'api.context.404.app_error'):
+            msg = ('Mattermost has no route for %s (404)%s: %s' % (
+                where, said, 'local mode serves only some of the API; give mattermost_url and mattermost_token for this call'
+                if self.local else 'check mattermost_url'))
+        elif status == 404:
+            msg = 'Not found: %s (404)%s' % (where, said)
+        elif status == 501:
+            msg = 'Mattermost does not implement %s (501, an Enterprise feature?)%s' % (where, said)
+        elif status >= 500:
+            msg = 'Mattermost failed with HTTP %s for %s%s' % (status, where, said)
+        else:
+            msg = 'Mattermost answered HTTP %s for %s%s' % (status, where, said)
+        return MattermostAPIError(msg, status=status, error_id=error_id)
+
+    def request(self, method, path, data=None, expected=(200,), query=None):
+        """One request; the parsed JSON answer (None when empty). Raises MattermostAPIError."""
+        path = (path if path.startswith('/') else '/' + path)
+        if query:
+            path += '?' + urlencode(query)
+        headers = {'Accept': 'application/json', 'User-Agent': USER_AGENT,
+                   'X-Requested-With': 'XMLHttpRequest'}
+        payload = None
+        if data is not None:
+            payload = json.dumps(data)
+            headers['Content-Type'] = 'application/json'
+        self.requests += 1
+        if self.local:
+            status, raw = self._send_local(method, API_PREFIX + path, payload, headers)
+        else:
+            headers['Authorization'] = 'Bearer %s' % self.token
+            status, raw = self._send_remote(method, self.base_url + API_PREFIX + path, payload, headers)
+        if status not in expected:
+            raise self._error(method, path, status, raw)
+        if not raw or not raw.strip():
+            return None
+        try:
+            return json.loads(to_text(raw, errors='surrogate_or_strict'))
+        except ValueError:
+            raise MattermostAPIError('%s answered %s %s with HTTP %s but not with JSON: is that Mattermost?'
+                                     % (self.where, method, path, status), status=status)
+
+    def get_or_none(self, path, query=None):
+        """GET ``path``; None when Mattermost says the object does not exist (404 with a model error id)."""
+        try:
+            return self.request('GET', path, query=query)
+        except MattermostAPIError as err:
+            if err.status == 404 and err.error_id not in ('', 'api.context.404.app_error'):
+                return None
+            raise
+
+    def get_pages(self, path, query=None):
+        """Every item of a paged list (``page``/``per_page``)."""
+        items = []
+        params = dict(query or {}, per_page=PER_PAGE)
+        for page in range(MAX_PAGES):
+            params['page'] = page
+            batch = self.request('GET', path, query=params) or []
+            items.extend(batch)
+            if len(batch) < PER_PAGE:
+                return items
+        raise MattermostAPIError('GET %s returned more than %d pages' % (path, MAX_PAGES))
+
+    # ------------------------------------------------------------------ lookups
+    def team(self, name):
+        return self.get_or_none('/teams/name/%s' % quote(name, safe=''))
+
+    def channel(self, team_id, name):
+        return self.get_or_none('/teams/%s/channels/name/%s' % (team_id, quote(name, safe='')),
+                                query={'include_deleted': 'true'})
+
+    def user(self, username):
+        return self.get_or_none('/users/username/%s' % quote(username, safe=''))
+
+    def site_url(self):
+        """ServiceSettings.SiteURL from the client configuration (no permission needed)."""
+        config = self.request('GET', '/config/client', query={'format': 'old'}) or {}
+        return (config.get('SiteURL') or '').rstrip('/')
+
+    def require(self, kind, value, found):
+        if found is None:
+            raise MattermostAPIError('%s %r does not exist in %s' % (kind, value, self.where), status=404)
+        return found
+
+
+def execute(module, run):
+    """Run ``run(module, client)`` and exit with its result and the request count,
+    or fail with the client's message."""
+    client = MattermostClient(module)
+    try:
+        result = run(module, client)
+    except MattermostAPIError as err:
+        module.fail_json(msg=str(err), requests=client.requests)
+    result['requests'] = client.requests
+    module.exit_json(**result)
+
+
+def diff_of(before, after):
+    """An Ansible diff dict of two flat dicts (None for absent)."""
+    return dict(before=before or {}, after=after or {})

@@ -1,0 +1,156 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the chatops.mattermost collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mattermost_channel
+short_description: Manage a channel of a Mattermost team
+version_added: 0.2.0
+description:
+  - Creates, restores, updates (display name, purpose, header, public or private) or archives a channel of an
+    existing team, found by name.
+author:
+  - chatops.mattermost maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - chatops.mattermost.mattermost_api
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+options:
+  team:
+    description: Name of the team (it must exist; see M(chatops.mattermost.mattermost_team)).
+    type: str
+    required: true
+  name:
+    description: The channel's name (its URL part, lower case).
+    type: str
+    required: true
+  display_name:
+    description: Name shown to users. Defaults to O(name) when created; compared only when given.
+    type: str
+  type:
+    description: V(public) or V(private). Compared only when given.
+    type: str
+    choices: [public, private]
+  purpose:
+    description: The channel's purpose. Compared only when given.
+    type: str
+  header:
+    description: The channel's header. Compared only when given.
+    type: str
+  state:
+    description: V(absent) archives the channel; V(present) restores an archived one.
+    type: str
+    default: present
+    choices: [present, absent]
+"""
+
+EXAMPLES = r"""
+- name: A channel for GitLab's notifications
+  chatops.mattermost.mattermost_channel:
+    team: dev
+    name: app-events
+    display_name: App events
+    purpose: GitLab events of group/app
+  become: true
+"""
+
+RETURN = r"""
+action:
+  description: V(none), V(create), V(restore), V(update) or V(archive).
+  returned: always
+  type: str
+drift:
+  description: Attributes that differed.
+  returned: always
+  type: list
+  elements: str
+channel:
+  description: The channel as Mattermost answers; empty in check mode for a new channel.
+  returned: always
+  type: dict
+requests:
+  description: HTTP requests sent to Mattermost.
+  returned: always
+  type: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.chatops.mattermost.plugins.module_utils.mattermost_api import (
+    diff_of, differences, execute, mattermost_api_argument_spec, name_problem)
+
+TYPES = {'public': 'O', 'private': 'P'}
+
+
+def run(module, client):
+    p = module.params
+    team = client.require('team', p['team'], client.team(p['team']))
+    channel = client.channel(team['id'], p['name'])
+    result = dict(changed=False, action='none', drift=[], channel=channel or {})
+    if p['state'] == 'absent':
+        if channel and not channel.get('delete_at'):
+            result.update(changed=True, action='archive', drift=['archived'],
+                          diff=diff_of(dict(archived=False), dict(archived=True)))
+            if not module.check_mode:
+                client.request('DELETE', '/channels/%s' % channel['id'])
+        return result
+    wanted = dict(display_name=p['display_name'], type=TYPES.get(p['type']), purpose=p['purpose'],
+                  header=p['header'])
+    if channel is None:
+        body = dict(team_id=team['id'], name=p['name'], display_name=p['display_name'] or p['name'],
+                    type=TYPES[p['type'] or 'public'], purpose=p['purpose'] or '', header=p['header'] or '')
+        result.update(changed=True, action='create', drift=['absent'], diff=diff_of({}, body))
+        if not module.check_mode:
+            result['channel'] = client.request('POST', '/channels', data=body, expected=(201,))
+        return result
+    drift = differences(channel, wanted)
+    if channel.get('delete_at'):
+        drift.insert(0, 'archived')
+    if not drift:
+        return result
+    result.update(changed=True, action='restore' if 'archived' in drift else 'update', drift=drift,
+                  diff=diff_of(dict((k, channel.get(k)) for k in drift if k != 'archived'),
+                               dict((k, wanted[k]) for k in drift if k != 'archived')))
+    if module.check_mode:
+        return result
+    if 'archived' in drift:
+        channel = client.request('POST', '/channels/%s/restore' % channel['id'])
+    patch = dict((k, wanted[k]) for k in ('display_name', 'purpose', 'header') if k in drift)
+    if patch:
+        channel = client.request('PUT', '/channels/%s/patch' % channel['id'], data=patch)
+    if 'type' in drift:
+        channel = client.request('PUT', '/channels/%s/privacy' % channel['id'], data=dict(privacy=wanted['type']))
+    result['channel'] = channel
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=mattermost_api_argument_spec(dict(
+            team=dict(type='str', required=True),
+            name=dict(type='str', required=True),
+            display_name=dict(type='str'),
+            type=dict(type='str', choices=list(TYPES)),
+            purpose=dict(type='str'),
+            header=dict(type='str'),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+        )),
+        supports_check_mode=True,
+    )
+    problem = name_problem('channel', module.params['name'])
+    if problem:
+        module.fail_json(msg=problem)
+    execute(module, run)
+
+
+if __name__ == '__main__':
+    main()
