@@ -332,3 +332,77 @@ def execute(module, run):
 def diff_of(before, after):
     """An Ansible diff dict of two flat dicts (None for absent)."""
     return dict(before=before or {}, after=after or {})
+
+
+def given(wanted):
+    """The items of ``wanted`` that were asked for (not None)."""
+    return dict((k, v) for k, v in wanted.items() if v is not None)
+
+
+def record_update(result, current, wanted):
+    """The keys of ``wanted`` that differ in ``current``; when some do, ``result`` records an update of them
+    (changed, action, drift and the diff of just those keys)."""
+    drift = differences(current, wanted)
+    if drift:
+        result.update(changed=True, action='update', drift=drift,
+                      diff=diff_of(dict((k, current.get(k)) for k in drift), dict((k, wanted[k]) for k in drift)))
+    return drift
+
+
+def delete_present(module, client, result, found, path, identity):
+    """State absent of a webhook or command: ``DELETE path % id`` of what was found (none: nothing to do)."""
+    if found:
+        result.update(changed=True, action='delete', drift=['present'], diff=diff_of(identity, {}))
+        if not module.check_mode:
+            client.request('DELETE', path % found['id'])
+    return result
+
+
+def owner_id(client, owner, what):
+    """The id of the account that will own ``what`` (a new webhook or command); its user name is required."""
+    if not owner:
+        raise MattermostAPIError('owner is needed to create %s: the user name of the account owning it' % what)
+    return client.require('user', owner, client.user(owner))['id']
+
+
+def reconcile_archivable(module, client, kind, found, wanted, create_body, identity=None):
+    """The life cycle teams and channels share in Mattermost: archived (``delete_at`` set) by
+    ``DELETE /<kind>s/<id>``, brought back by ``POST .../restore``, created by ``POST /<kind>s``, changed by
+    ``PUT .../patch`` and, for ``type`` (public or private), ``PUT .../privacy``. ``wanted`` maps attributes to
+    the values asked for (None: left alone). Returns the module's result, the object under ``kind``."""
+    base = '/%ss' % kind
+    identity = identity or {}
+    result = dict(changed=False, action='none', drift=[])
+    result[kind] = found or {}
+    if module.params['state'] == 'absent':
+        if found and not found.get('delete_at'):
+            result.update(changed=True, action='archive', drift=['archived'],
+                          diff=diff_of(dict(identity, archived=False), dict(identity, archived=True)))
+            if not module.check_mode:
+                client.request('DELETE', '%s/%s' % (base, found['id']))
+        return result
+    if found is None:
+        result.update(changed=True, action='create', drift=['absent'], diff=diff_of({}, create_body))
+        if not module.check_mode:
+            result[kind] = client.request('POST', base, data=create_body, expected=(201,))
+        return result
+    drift = differences(found, wanted)
+    if found.get('delete_at'):
+        drift.insert(0, 'archived')
+    if not drift:
+        return result
+    attributes = [k for k in drift if k != 'archived']
+    result.update(changed=True, action='restore' if 'archived' in drift else 'update', drift=drift,
+                  diff=diff_of(dict((k, found.get(k)) for k in attributes), dict((k, wanted[k]) for k in attributes)))
+    if module.check_mode:
+        return result
+    current = found
+    if 'archived' in drift:
+        current = client.request('POST', '%s/%s/restore' % (base, current['id']))
+    patch = dict((k, wanted[k]) for k in attributes if k != 'type')
+    if patch:
+        current = client.request('PUT', '%s/%s/patch' % (base, current['id']), data=patch)
+    if 'type' in drift:
+        current = client.request('PUT', '%s/%s/privacy' % (base, current['id']), data=dict(privacy=wanted['type']))
+    result[kind] = current
+    return result

@@ -86,7 +86,7 @@ requests:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.chatops.mattermost.plugins.module_utils.mattermost_api import (
-    diff_of, differences, execute, mattermost_api_argument_spec, name_problem)
+    execute, mattermost_api_argument_spec, name_problem, reconcile_archivable)
 
 TYPES = {'public': 'O', 'private': 'P'}
 
@@ -94,43 +94,11 @@ TYPES = {'public': 'O', 'private': 'P'}
 def run(module, client):
     p = module.params
     team = client.require('team', p['team'], client.team(p['team']))
-    channel = client.channel(team['id'], p['name'])
-    result = dict(changed=False, action='none', drift=[], channel=channel or {})
-    if p['state'] == 'absent':
-        if channel and not channel.get('delete_at'):
-            result.update(changed=True, action='archive', drift=['archived'],
-                          diff=diff_of(dict(archived=False), dict(archived=True)))
-            if not module.check_mode:
-                client.request('DELETE', '/channels/%s' % channel['id'])
-        return result
+    body = dict(team_id=team['id'], name=p['name'], display_name=p['display_name'] or p['name'],
+                type=TYPES[p['type'] or 'public'], purpose=p['purpose'] or '', header=p['header'] or '')
     wanted = dict(display_name=p['display_name'], type=TYPES.get(p['type']), purpose=p['purpose'],
                   header=p['header'])
-    if channel is None:
-        body = dict(team_id=team['id'], name=p['name'], display_name=p['display_name'] or p['name'],
-                    type=TYPES[p['type'] or 'public'], purpose=p['purpose'] or '', header=p['header'] or '')
-        result.update(changed=True, action='create', drift=['absent'], diff=diff_of({}, body))
-        if not module.check_mode:
-            result['channel'] = client.request('POST', '/channels', data=body, expected=(201,))
-        return result
-    drift = differences(channel, wanted)
-    if channel.get('delete_at'):
-        drift.insert(0, 'archived')
-    if not drift:
-        return result
-    result.update(changed=True, action='restore' if 'archived' in drift else 'update', drift=drift,
-                  diff=diff_of(dict((k, channel.get(k)) for k in drift if k != 'archived'),
-                               dict((k, wanted[k]) for k in drift if k != 'archived')))
-    if module.check_mode:
-        return result
-    if 'archived' in drift:
-        channel = client.request('POST', '/channels/%s/restore' % channel['id'])
-    patch = dict((k, wanted[k]) for k in ('display_name', 'purpose', 'header') if k in drift)
-    if patch:
-        channel = client.request('PUT', '/channels/%s/patch' % channel['id'], data=patch)
-    if 'type' in drift:
-        channel = client.request('PUT', '/channels/%s/privacy' % channel['id'], data=dict(privacy=wanted['type']))
-    result['channel'] = channel
-    return result
+    return reconcile_archivable(module, client, 'channel', client.channel(team['id'], p['name']), wanted, body)
 
 
 def main():

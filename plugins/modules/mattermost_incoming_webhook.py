@@ -107,7 +107,8 @@ requests:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.chatops.mattermost.plugins.module_utils.mattermost_api import (
-    MattermostAPIError, diff_of, differences, execute, hook_url, mattermost_api_argument_spec)
+    MattermostAPIError, delete_present, diff_of, execute, given, hook_url, mattermost_api_argument_spec, owner_id,
+    record_update)
 
 EDITABLE = ('display_name', 'description', 'username', 'icon_url', 'channel_locked')
 
@@ -124,12 +125,8 @@ def run(module, client):
         module.warn('%d incoming webhooks of %s/%s are named %r; the oldest is managed'
                     % (len(hooks), p['team'], p['channel'], p['display_name']))
     if p['state'] == 'absent':
-        if hook:
-            result.update(changed=True, action='delete', drift=['present'],
-                          diff=diff_of(dict(display_name=p['display_name']), {}))
-            if not module.check_mode:
-                client.request('DELETE', '/hooks/incoming/%s' % hook['id'])
-        return result
+        return delete_present(module, client, result, hook, '/hooks/incoming/%s',
+                              dict(display_name=p['display_name']))
     site = (p['site_url'] or client.site_url()).rstrip('/')
     if not site:
         raise MattermostAPIError('Mattermost has no ServiceSettings.SiteURL: set it (mattermost_server_external_url) '
@@ -137,24 +134,17 @@ def run(module, client):
     wanted = dict(display_name=p['display_name'], description=p['description'], username=p['username'],
                   icon_url=p['icon_url'], channel_locked=p['channel_locked'])
     if hook is None:
-        if not p['owner']:
-            raise MattermostAPIError('owner is needed to create the webhook %r: the user name of the account owning it'
-                                     % p['display_name'])
-        owner = client.require('user', p['owner'], client.user(p['owner']))
-        body = dict((k, v) for k, v in wanted.items() if v is not None)
-        body.update(channel_id=channel['id'], user_id=owner['id'])
-        result.update(changed=True, action='create', drift=['absent'],
-                      diff=diff_of({}, dict((k, v) for k, v in wanted.items() if v is not None)))
+        body = dict(given(wanted), channel_id=channel['id'],
+                    user_id=owner_id(client, p['owner'], 'the webhook %r' % p['display_name']))
+        result.update(changed=True, action='create', drift=['absent'], diff=diff_of({}, given(wanted)))
         if not module.check_mode:
             hook = client.request('POST', '/hooks/incoming', data=body, expected=(201,))
             result.update(hook=hook, url=hook_url(site, hook['id']))
         return result
     result['url'] = hook_url(site, hook['id'])
-    drift = differences(hook, wanted)
+    drift = record_update(result, hook, wanted)
     if not drift:
         return result
-    result.update(changed=True, action='update', drift=drift,
-                  diff=diff_of(dict((k, hook.get(k)) for k in drift), dict((k, wanted[k]) for k in drift)))
     if not module.check_mode:
         body = dict((k, hook.get(k)) for k in ('id', 'channel_id') + EDITABLE)
         body.update((k, wanted[k]) for k in drift)

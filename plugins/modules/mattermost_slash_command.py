@@ -120,7 +120,7 @@ requests:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.chatops.mattermost.plugins.module_utils.mattermost_api import (
-    TRIGGER, MattermostAPIError, diff_of, differences, execute, mattermost_api_argument_spec)
+    TRIGGER, delete_present, diff_of, execute, given, mattermost_api_argument_spec, owner_id, record_update)
 
 METHODS = {'post': 'P', 'get': 'G'}
 
@@ -137,35 +137,24 @@ def run(module, client):
     command = found[0] if found else None
     result = dict(changed=False, action='none', drift=[], token='', command=without_token(command))
     if p['state'] == 'absent':
-        if command:
-            result.update(changed=True, action='delete', drift=['present'],
-                          diff=diff_of(dict(trigger=p['trigger']), {}))
-            if not module.check_mode:
-                client.request('DELETE', '/commands/%s' % command['id'])
-        return result
+        return delete_present(module, client, result, command, '/commands/%s',
+                              dict(trigger=p['trigger']))
     wanted = dict(url=p['url'], method=METHODS[p['method']], display_name=p['display_name'],
                   description=p['description'], username=p['username'], icon_url=p['icon_url'],
                   auto_complete=p['auto_complete'], auto_complete_desc=p['auto_complete_desc'],
                   auto_complete_hint=p['auto_complete_hint'])
     if command is None:
-        if not p['owner']:
-            raise MattermostAPIError('owner is needed to create the command /%s: the user name of the account '
-                                     'owning it' % p['trigger'])
-        owner = client.require('user', p['owner'], client.user(p['owner']))
-        body = dict((k, v) for k, v in wanted.items() if v is not None)
-        body.update(team_id=team['id'], trigger=p['trigger'], creator_id=owner['id'])
-        result.update(changed=True, action='create', drift=['absent'],
-                      diff=diff_of({}, dict((k, v) for k, v in wanted.items() if v is not None)))
+        body = dict(given(wanted), team_id=team['id'], trigger=p['trigger'],
+                    creator_id=owner_id(client, p['owner'], 'the command /%s' % p['trigger']))
+        result.update(changed=True, action='create', drift=['absent'], diff=diff_of({}, given(wanted)))
         if not module.check_mode:
             command = client.request('POST', '/commands', data=body, expected=(201,))
             result.update(token=command.get('token', ''), command=without_token(command))
         return result
     result['token'] = command.get('token', '')
-    drift = differences(command, wanted)
+    drift = record_update(result, command, wanted)
     if not drift:
         return result
-    result.update(changed=True, action='update', drift=drift,
-                  diff=diff_of(dict((k, command.get(k)) for k in drift), dict((k, wanted[k]) for k in drift)))
     if not module.check_mode:
         body = dict(command)
         body.update((k, wanted[k]) for k in drift)

@@ -73,47 +73,17 @@ requests:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.chatops.mattermost.plugins.module_utils.mattermost_api import (
-    diff_of, differences, execute, mattermost_api_argument_spec, name_problem)
+    execute, mattermost_api_argument_spec, name_problem, reconcile_archivable)
 
 TYPES = {'open': 'O', 'invite': 'I'}
 
 
 def run(module, client):
     p = module.params
-    team = client.team(p['name'])
-    result = dict(changed=False, action='none', drift=[], team=team or {})
-    if p['state'] == 'absent':
-        if team and not team.get('delete_at'):
-            result.update(changed=True, action='archive', drift=['archived'],
-                          diff=diff_of(dict(name=p['name'], archived=False), dict(name=p['name'], archived=True)))
-            if not module.check_mode:
-                client.request('DELETE', '/teams/%s' % team['id'])
-        return result
-    wanted = dict(display_name=p['display_name'], type=TYPES.get(p['type']))
-    if team is None:
-        body = dict(name=p['name'], display_name=p['display_name'] or p['name'], type=TYPES[p['type'] or 'invite'])
-        result.update(changed=True, action='create', drift=['absent'], diff=diff_of({}, body))
-        if not module.check_mode:
-            result['team'] = client.request('POST', '/teams', data=body, expected=(201,))
-        return result
-    drift = differences(team, wanted)
-    if team.get('delete_at'):
-        drift.insert(0, 'archived')
-    if not drift:
-        return result
-    result.update(changed=True, action='restore' if 'archived' in drift else 'update', drift=drift,
-                  diff=diff_of(dict((k, team.get(k)) for k in drift if k != 'archived'),
-                               dict((k, wanted[k]) for k in drift if k != 'archived')))
-    if module.check_mode:
-        return result
-    if 'archived' in drift:
-        team = client.request('POST', '/teams/%s/restore' % team['id'])
-    if 'display_name' in drift:
-        team = client.request('PUT', '/teams/%s/patch' % team['id'], data=dict(display_name=p['display_name']))
-    if 'type' in drift:
-        team = client.request('PUT', '/teams/%s/privacy' % team['id'], data=dict(privacy=wanted['type']))
-    result['team'] = team
-    return result
+    body = dict(name=p['name'], display_name=p['display_name'] or p['name'], type=TYPES[p['type'] or 'invite'])
+    return reconcile_archivable(module, client, 'team', client.team(p['name']),
+                                dict(display_name=p['display_name'], type=TYPES.get(p['type'])), body,
+                                identity=dict(name=p['name']))
 
 
 def main():

@@ -67,6 +67,15 @@ def test_channel_restore_and_update(call_module, mm):
     assert run['channel']['purpose'] == 'x' and not run['channel']['delete_at']
 
 
+def test_team_update_patches_only_what_differs(call_module, mm):
+    sock = world(call_module, mm)
+    before = len(mm.state.requests)
+    run = ok(call_module(P + 'mattermost_team', dict(sock, name='dev', display_name='Developers')))
+    assert (run['action'], run['drift'], run['team']['display_name']) == ('update', ['display_name'], 'Developers')
+    assert run['diff'] == dict(before=dict(display_name='Development'), after=dict(display_name='Developers'))
+    assert [method for method, _path in mm.state.requests[before:]] == ['GET', 'PUT']
+
+
 @pytest.mark.parametrize('module, args, message', [
     ('mattermost_channel', dict(team='nope', name='x'), "team 'nope' does not exist"),
     ('mattermost_team', dict(name='Bad Name'), 'must be 2-64'),
