@@ -20,10 +20,11 @@ mode 0700, every file 0600, root:
   config.json      the server's config.json
   env.tar.gz       the service's environment files and trusted CA certificates
   manifest.json    what the backup holds: version, edition, database, files, sha256 of each part
+  manifest.sha256  the sha256 of manifest.json (`sha256sum -c manifest.sha256` format)
 
 Commands (JSON on stdout, a message on stderr and exit 1 on failure):
   create [--reason R]   take a backup, then apply retention (count and age)
-  verify PATH           check the manifest and every part's sha256
+  verify PATH           check the manifest against manifest.sha256, then every part's sha256
   inspect-db            what the database holds (users, teams, channels, posts)
   restore PATH --part db|files|config
                         restore one part (the service must be stopped; the
@@ -46,6 +47,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 FORMAT = 1
 MANIFEST = 'manifest.json'
+# The manifest's own checksum: without it a changed version or sha256 in the
+# manifest would go unnoticed.
+MANIFEST_SUM = 'manifest.sha256'
 PARTS = ('database.dump', 'data.tar.gz', 'config.json', 'env.tar.gz')
 TIME_FORMAT = '%Y%m%dT%H%M%SZ'
 # Keys of config.json the target host manages (its own URL, database, paths,
@@ -172,6 +176,24 @@ def check_manifest(manifest, sums):
         if sums[name] is not None:
             problems.append('%s is not in the manifest' % name)
     return problems
+
+
+def manifest_sum_line(digest):
+    """manifest.sha256's content for a manifest.json of that sha256 (sha256sum's format)."""
+    return '%s  %s\n' % (digest, MANIFEST)
+
+
+def check_manifest_sum(line, digest):
+    """The problem of a manifest.json of sha256 `digest` against manifest.sha256's
+    content `line` (None when the file is missing), or None when it matches."""
+    if line is None:
+        return '%s is missing: the manifest cannot be checked' % MANIFEST_SUM
+    match = re.match(r'^([0-9a-f]{64}) [ *]%s$' % re.escape(MANIFEST), line.strip())
+    if not match:
+        return '%s is damaged: not "<sha256>  %s"' % (MANIFEST_SUM, MANIFEST)
+    if match.group(1) != digest:
+        return '%s does not match its sha256 in %s (changed or damaged)' % (MANIFEST, MANIFEST_SUM)
+    return None
 
 
 # ---------------------------------------------------------------- host side
@@ -307,6 +329,9 @@ def create(settings, reason):
             json.dump(manifest, handle, indent=2, sort_keys=True)
             handle.write('\n')
         os.chmod(os.path.join(work, MANIFEST), 0o600)
+        with open(os.path.join(work, MANIFEST_SUM), 'w') as handle:
+            handle.write(manifest_sum_line(sha256_of(os.path.join(work, MANIFEST))))
+        os.chmod(os.path.join(work, MANIFEST_SUM), 0o600)
         os.chmod(work, 0o700)
         os.rename(work, final)
     except BaseException:
@@ -329,6 +354,14 @@ def verify(path):
     manifest_path = os.path.join(path, MANIFEST)
     if not os.path.isfile(manifest_path):
         raise BackupError('%s is not a backup: it has no %s' % (path, MANIFEST))
+    sum_path = os.path.join(path, MANIFEST_SUM)
+    line = None
+    if os.path.isfile(sum_path):
+        with open(sum_path) as handle:
+            line = handle.read()
+    problem = check_manifest_sum(line, sha256_of(manifest_path))
+    if problem:
+        raise BackupError('backup %s fails its checks, nothing was restored: %s' % (path, problem))
     try:
         with open(manifest_path) as handle:
             manifest = json.load(handle)

@@ -123,6 +123,26 @@ def test_check_manifest(manifest, sums, problem):
         assert any(problem in p for p in problems), problems
 
 
+SUM = 'f' * 64
+
+
+@pytest.mark.parametrize('line, problem', [
+    (mb.manifest_sum_line(SUM), None),
+    # sha256sum's binary-mode marker, and no final newline.
+    (SUM + ' *manifest.json', None),
+    (mb.manifest_sum_line('0' * 64), 'manifest.json does not match its sha256 in manifest.sha256'),
+    (None, 'manifest.sha256 is missing'),
+    ('', 'manifest.sha256 is damaged'),
+    (mb.manifest_sum_line(SUM).replace('manifest.json', 'config.json'), 'manifest.sha256 is damaged'),
+], ids=['intact', 'binary-marker', 'changed-manifest', 'missing', 'empty', 'other-file'])
+def test_check_manifest_sum(line, problem):
+    result = mb.check_manifest_sum(line, SUM)
+    if problem is None:
+        assert result is None
+    else:
+        assert problem in result
+
+
 @pytest.fixture
 def backup_set(tmp_path):
     """A backup set as create() writes it, without the database part's content."""
@@ -141,6 +161,7 @@ def backup_set(tmp_path):
     manifest = {'format': mb.FORMAT, 'name': path.name, 'version': '11.4.0', 'parts': parts,
                 'data': {'included': True, 'files': count, 'bytes': size}}
     (path / 'manifest.json').write_text(json.dumps(manifest))
+    (path / 'manifest.sha256').write_text(mb.manifest_sum_line(mb.sha256_of(str(path / 'manifest.json'))))
     return path, count, size
 
 
@@ -156,6 +177,19 @@ def test_verify_accepts_an_intact_set_and_refuses_one_changed_byte(backup_set):
     content[len(content) // 2] ^= 0xFF
     (path / 'data.tar.gz').write_bytes(bytes(content))
     with pytest.raises(mb.BackupError, match='data.tar.gz does not match its sha256'):
+        mb.verify(str(path))
+
+
+@pytest.mark.parametrize('change, problem', [
+    # A backup of 11.4.0 made to look like one of an older release.
+    (lambda p: (p / 'manifest.json').write_text((p / 'manifest.json').read_text().replace('11.4.0', '11.3.0')),
+     'manifest.json does not match its sha256 in manifest.sha256'),
+    (lambda p: (p / 'manifest.sha256').unlink(), 'manifest.sha256 is missing'),
+], ids=['changed-manifest', 'missing-sum'])
+def test_verify_checks_the_manifest_first(backup_set, change, problem):
+    path = backup_set[0]
+    change(path)
+    with pytest.raises(mb.BackupError, match='fails its checks, nothing was restored: ' + problem):
         mb.verify(str(path))
 
 
