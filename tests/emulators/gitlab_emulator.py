@@ -589,16 +589,22 @@ def consent_page(csrf, app, user, pre_auth):
 <div><strong>{name}</strong> is requesting access to your account on GitLab.</div>
 <div><strong>{html.escape(user["name"])}</strong> &middot; <span>@{html.escape(user["username"])}</span></div>
 <ul>{scopes}</ul>
-<form action="/oauth/authorize" accept-charset="UTF-8" method="post">
+{approve_and_deny("/oauth/authorize", "/oauth/authorize", fields,
+                  f'<button type="submit" data-testid="authorization-button">Authorize {name}</button>', "Cancel")}
+</main>""", csrf)
+
+
+def approve_and_deny(action, deny_action, fields, approve_button, deny_label):
+    """GitLab's pair of forms: one posting ``fields`` to approve, one posting them with _method=delete."""
+    return f"""<form action="{action}" accept-charset="UTF-8" method="post">
 {fields}
-<button type="submit" data-testid="authorization-button">Authorize {name}</button>
+{approve_button}
 </form>
-<form action="/oauth/authorize" accept-charset="UTF-8" method="post">
+<form action="{deny_action}" accept-charset="UTF-8" method="post">
 {hidden("_method", "delete")}
 {fields}
-<button type="submit">Cancel</button>
-</form>
-</main>""", csrf)
+<button type="submit">{deny_label}</button>
+</form>"""
 
 
 def error_page(name):
@@ -1471,15 +1477,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, page("Authorize integration", f"""<main>
 <h3 class="page-title">An application called Mattermost is requesting access to your GitLab account.</h3>
 <p>Authorize <strong>{name}</strong> to use your account?</p>
-<form action="{path_prefix}" accept-charset="UTF-8" method="post">
-{fields}
-<button type="submit" data-testid="authorize-chat-name">Authorize</button>
-</form>
-<form action="{path_prefix}/deny" accept-charset="UTF-8" method="post">
-{hidden("_method", "delete")}
-{fields}
-<button type="submit">Deny</button>
-</form>
+{approve_and_deny(path_prefix, path_prefix + "/deny", fields, '<button type="submit">Authorize</button>', "Deny")}
 </main>""", session["csrf"]))
 
     def _chat_names_form(self, path_prefix):

@@ -5,7 +5,6 @@ slash-command trigger and the events it fires at a webhook."""
 import json
 import re
 import threading
-from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,6 +12,7 @@ import pytest
 import requests
 
 from tests.emulators.gitlab_emulator import DEFAULT_USERS, GitLabEmulator
+from tests.unit.emulators.test_gitlab_emulator import Forms, sign_in
 
 ADMIN = {"PRIVATE-TOKEN": "glpat-admin-token"}
 ADMIN_API_ONLY = {"PRIVATE-TOKEN": "glpat-admin-api-only"}
@@ -364,31 +364,14 @@ def test_issue_show_keeps_what_the_user_may_not_see():
 
 
 # Linking a chat user: GitLab's page, signed in, single-use token -------------
-class Forms(HTMLParser):
-    def __init__(self, text):
-        super().__init__()
-        self.forms = []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": attrs["action"], "fields": {}})
-        elif tag == "input" and self.forms:
-            self.forms[-1]["fields"][attrs["name"]] = attrs.get("value") or ""
-
-
 def connect_link(gitlab):
     text = trigger(gitlab, "help")["text"]
     return re.search(r"\[connect your GitLab account\]\(([^)]+)\)", text).group(1)
 
 
-def signed_in_browser(gitlab, login="sso.tester", password="sso-Tester-Pa55word"):
+def signed_in_browser(gitlab):
     browser = requests.Session()
-    form = Forms(browser.get(gitlab.url + "/users/sign_in", timeout=5).text).forms[0]
-    form["fields"].update({"user[login]": login, "user[password]": password})
-    assert browser.post(gitlab.url + "/users/sign_in", data=form["fields"], allow_redirects=False,
-                        timeout=5).status_code == 302
+    assert sign_in(gitlab, browser).status_code == 302
     return browser
 
 
@@ -410,7 +393,8 @@ def test_a_signed_in_user_links_the_chat_user_once(version, path):
         page = browser.get(url, allow_redirects=False, timeout=5)
         assert page.status_code == 200
         authorize, deny = Forms(page.text).forms
-        assert (authorize["action"], deny["action"], deny["fields"]["_method"]) == (path, path + "/deny", "delete")
+        assert (authorize["attrs"]["action"], deny["attrs"]["action"], deny["fields"]["_method"]) == (
+            path, path + "/deny", "delete")
         # CSRF first.
         forged = dict(authorize["fields"], authenticity_token="forged")
         assert browser.post(gitlab.url + path, data=forged, allow_redirects=False, timeout=5).status_code == 422
@@ -433,7 +417,7 @@ def test_link_expires_after_ten_minutes_and_deny_links_nothing(gitlab):
     assert browser.get(expired, allow_redirects=False, timeout=5).status_code == 404
     url = connect_link(gitlab)
     deny = Forms(browser.get(url, timeout=5).text).forms[1]
-    answer = browser.post(gitlab.url + deny["action"], data=deny["fields"], allow_redirects=False, timeout=5)
+    answer = browser.post(gitlab.url + deny["attrs"]["action"], data=deny["fields"], allow_redirects=False, timeout=5)
     assert answer.status_code == 302
     assert browser.get(url, allow_redirects=False, timeout=5).status_code == 404
     assert "connect your GitLab account" in trigger(gitlab, "issue show 1")["text"]
