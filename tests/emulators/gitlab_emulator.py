@@ -508,10 +508,11 @@ class GitLabState:
             return None
         with self.lock:
             issue = next((i for i in self.issues if i["project_id"] == project["id"] and i["iid"] == iid), None)
-        if issue and issue["confidential"] and not (admin or level >= 20 or user["id"] == issue["author_id"]
-                                                      or user["id"] in issue["assignee_ids"]):
-            return None
-        return issue
+        if issue is None or not issue["confidential"]:
+            return issue
+        if admin or level >= 20 or user["id"] == issue["author_id"] or user["id"] in issue["assignee_ids"]:
+            return issue
+        return None
 
 
 def new_secret():
