@@ -17,8 +17,11 @@ applications API (unpaginated list, create, delete, renew-secret from 16.11);
 approve, deny, error page) and ``/oauth/token``; ``/-/health``; projects and
 groups (ids or URL-encoded full paths) with the ``mattermost`` and
 ``mattermost-slash-commands`` integrations (GET/PUT/DELETE, GitLab's masking),
-the slash-command trigger Mattermost calls, and the application settings'
-outbound local requests allowlist (``/api/v4/application/settings``).
+the slash-command trigger Mattermost calls (an unknown chat user gets a
+single-use link to connect their account, confirmed by the signed-in user on
+GitLab's page; a linked user's ``issue show <iid>`` answers in the channel),
+project issues (``POST /api/v4/projects/:id/issues``), and the application
+settings' outbound local requests allowlist (``/api/v4/application/settings``).
 Test control lives under ``/-/emulator/``: state, settings, request log, reset,
 fault injection, a clock, and a secret renewed or callback URLs edited behind the
 client's back (what an admin does in GitLab's Admin Area), and events fired to
@@ -41,7 +44,11 @@ lib/api/helpers/integrations_helpers.rb, lib/api/entities/project_integration*.r
 app/models/integrations/{mattermost,mattermost_slash_commands,base_chat_notification,
 base_slash_commands}.rb, app/models/integrations/chat_message/{push,merge,pipeline}_message.rb,
 lib/gitlab/slash_commands/presenters/access.rb, lib/gitlab/url_blocker.rb,
-lib/api/settings.rb.
+lib/api/settings.rb. Slash commands and chat names: app/models/integrations/base_slash_commands.rb,
+lib/gitlab/slash_commands/{command,base_command,issue_command,issue_show}.rb,
+lib/gitlab/slash_commands/presenters/{base,issue_base,issue_show}.rb,
+app/services/chat_names/authorize_user_service.rb, lib/gitlab/chat_name_token.rb,
+app/controllers/profiles/chat_names_controller.rb, config/routes/user_settings.rb; lib/api/issues.rb.
 """
 
 import argparse
@@ -73,6 +80,14 @@ RENEW_SECRET_FROM = (16, 11)
 # gate errs late: a client relying on `scopes` fails against 16.x-18.x here.
 APPLICATION_SCOPES_FROM = (19, 0)
 REVISION = "0emulator0"
+# Gitlab::ChatNameToken: TOKEN_LENGTH 50 (Devise.friendly_token), EXPIRY_TIME 10
+# minutes in Redis; read by Profiles::ChatNamesController#new, deleted by
+# create and deny (single use). The page moved from /-/profile/chat_names to
+# /-/user_settings/integration_accounts (config/routes/user_settings.rb, same
+# controller); the release of the move is unconfirmed, so the emulator uses
+# the new path from 17.0 and serves only the path of its version.
+CHAT_NAME_TOKEN_LIFETIME = 600
+USER_SETTINGS_CHAT_NAMES_FROM = (17, 0)
 
 SESSION_COOKIE = "_gitlab_session"   # config/initializers/session_store.rb
 CODE_LIFETIME = 600                  # Doorkeeper's default authorization_code_expires_in
@@ -117,8 +132,10 @@ DEFAULT_USERS = [
 # A group and its project; the developer is a Developer (30) in both, so may
 # not touch integrations (Maintainer, 40, for a project; Owner, 50, for a group).
 DEFAULT_GROUPS = [{"id": 10, "full_path": "group", "name": "Group", "members": {2: 30}}]
+# GitLab's user of the sign-in tests (42) is a Reporter (20) of the project:
+# allowed to read its issues (confidential ones too), not to touch integrations.
 DEFAULT_PROJECTS = [{"id": 1, "path_with_namespace": "group/app", "name": "App", "namespace_id": 10,
-                     "default_branch": "main", "members": {2: 30}}]
+                     "default_branch": "main", "members": {2: 30, 42: 20}}]
 # lib/api/entities/application_setting.rb (the part modelled); Gitlab's defaults.
 DEFAULT_APPLICATION_SETTINGS = {"allow_local_requests_from_web_hooks_and_services": False,
                                 "outbound_local_requests_whitelist": []}
@@ -204,6 +221,9 @@ class GitLabState:
         self.next_integration_id = 1
         self.application_settings = dict(DEFAULT_APPLICATION_SETTINGS)
         self.chat_names = {}
+        self.chat_name_tokens = {}
+        self.issues = []
+        self.next_issue_id = 1
         self.webhook_ca_file = None
         self._load()
 
@@ -249,6 +269,9 @@ class GitLabState:
             self.next_integration_id = 1
             self.application_settings = dict(DEFAULT_APPLICATION_SETTINGS)
             self.chat_names.clear()
+            self.chat_name_tokens.clear()
+            self.issues.clear()
+            self.next_issue_id = 1
             self.save()
 
     # settings and clock ----------------------------------------------------
@@ -432,6 +455,65 @@ class GitLabState:
             return any(t["client_id"] == app["application_id"] and t["user_id"] == user["id"]
                        and sorted(t["scopes"]) == sorted(scopes) for t in self.access_tokens.values())
 
+    # chat names ------------------------------------------------------------
+    def store_chat_name_token(self, params):
+        """Gitlab::ChatNameToken#store!: a new 50-character token for ``params``, expiring in 10 minutes."""
+        token = secrets.token_urlsafe(38)[:50]
+        with self.lock:
+            self.chat_name_tokens[token] = {"params": dict(params), "expires_at": self.now() + CHAT_NAME_TOKEN_LIFETIME}
+        return token
+
+    def chat_name_params(self, token):
+        """Gitlab::ChatNameToken#get: the stored params, or None when unknown, used or expired."""
+        with self.lock:
+            record = self.chat_name_tokens.get(token or "")
+            if record is None or self.now() >= record["expires_at"]:
+                self.chat_name_tokens.pop(token or "", None)
+                return None
+            return dict(record["params"])
+
+    def delete_chat_name_token(self, token):
+        with self.lock:
+            self.chat_name_tokens.pop(token or "", None)
+
+    def link_chat_name(self, user, params):
+        """ChatName validations: one GitLab user per chat user of a team
+        (uniqueness of chat_id scoped to team_id). False when taken."""
+        key = (params["team_id"], params["chat_id"])
+        with self.lock:
+            if key in self.chat_names:
+                return False
+            self.chat_names[key] = user["id"]
+            return True
+
+    # issues ----------------------------------------------------------------
+    def create_issue(self, project, author, params):
+        with self.lock:
+            iid = 1 + max((i["iid"] for i in self.issues if i["project_id"] == project["id"]), default=0)
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(self.now()))
+            issue = {"id": self.next_issue_id, "iid": iid, "project_id": project["id"], "title": params["title"],
+                     "description": params.get("description"), "state": "opened",
+                     "confidential": bool(params.get("confidential")), "labels": params.get("labels") or [],
+                     "author_id": author["id"], "assignee_ids": [], "created_at": stamp, "updated_at": stamp}
+            self.next_issue_id += 1
+            self.issues.append(issue)
+            return dict(issue)
+
+    def visible_issue(self, project, user, iid):
+        """IssuesFinder for ``user``, find_by(iid:): project members (and admins)
+        see issues; confidential ones need Reporter, authorship or assignment."""
+        level = 0 if user is None else project["members"].get(user["id"], 0)
+        admin = bool(user and user.get("is_admin"))
+        if not (admin or level):
+            return None
+        with self.lock:
+            issue = next((i for i in self.issues if i["project_id"] == project["id"] and i["iid"] == iid), None)
+        if issue is None or not issue["confidential"]:
+            return issue
+        if admin or level >= 20 or user["id"] == issue["author_id"] or user["id"] in issue["assignee_ids"]:
+            return issue
+        return None
+
 
 def new_secret():
     """Gitlab::DoorkeeperSecretStoring::Token::UniqueApplicationToken: gloas- + hex(32)."""
@@ -508,16 +590,22 @@ def consent_page(csrf, app, user, pre_auth):
 <div><strong>{name}</strong> is requesting access to your account on GitLab.</div>
 <div><strong>{html.escape(user["name"])}</strong> &middot; <span>@{html.escape(user["username"])}</span></div>
 <ul>{scopes}</ul>
-<form action="/oauth/authorize" accept-charset="UTF-8" method="post">
+{approve_and_deny("/oauth/authorize", "/oauth/authorize", fields,
+                  f'<button type="submit" data-testid="authorization-button">Authorize {name}</button>', "Cancel")}
+</main>""", csrf)
+
+
+def approve_and_deny(action, deny_action, fields, approve_button, deny_label):
+    """GitLab's pair of forms: one posting ``fields`` to approve, one posting them with _method=delete."""
+    return f"""<form action="{action}" accept-charset="UTF-8" method="post">
 {fields}
-<button type="submit" data-testid="authorization-button">Authorize {name}</button>
+{approve_button}
 </form>
-<form action="/oauth/authorize" accept-charset="UTF-8" method="post">
+<form action="{deny_action}" accept-charset="UTF-8" method="post">
 {hidden("_method", "delete")}
 {fields}
-<button type="submit">Cancel</button>
-</form>
-</main>""", csrf)
+<button type="submit">{deny_label}</button>
+</form>"""
 
 
 def error_page(name):
@@ -707,6 +795,46 @@ def chat_messages(project, base_url, user, event, ref="main"):
                       "footer": project_name, "footer_icon": None, "ts": 1764700000}
         return "pipeline_events", "pipeline_channel", {"text": "", "attachments": [attachment]}
     raise HTTPError(400, {"message": f"unknown event {event!r}: push, merge_request or pipeline"})
+
+
+# Gitlab::SlashCommands::IssueShow.match (Issue.reference_prefix is "#").
+ISSUE_SHOW = re.compile(r"\Aissue\s+show\s+#?(?P<iid>\d+)")
+
+
+def issue_json(issue, project, author, base_url):
+    """Entities::Issue, the part modelled."""
+    return {"id": issue["id"], "iid": issue["iid"], "project_id": issue["project_id"], "title": issue["title"],
+            "description": issue["description"], "state": issue["state"], "created_at": issue["created_at"],
+            "updated_at": issue["updated_at"], "closed_at": None, "labels": list(issue["labels"]),
+            "milestone": None, "assignees": [], "assignee": None,
+            "author": {k: v for k, v in user_json(author, base_url).items()
+                       if k in ("id", "username", "name", "state", "avatar_url", "web_url")},
+            "confidential": issue["confidential"], "user_notes_count": 0, "upvotes": 0, "downvotes": 0,
+            "web_url": f"{base_url}/{project['path_with_namespace']}/-/issues/{issue['iid']}"}
+
+
+def issue_show_answer(issue, project, group, author, base_url):
+    """Presenters::IssueShow#present: in the channel, ephemeral when the issue is
+    confidential; one attachment as Presenters::Base#response_message builds it
+    (no votes or notes, no assignee or milestone here)."""
+    full_name = " / ".join(part for part in ((group or {}).get("name"), project["name"]) if part)
+    reference = f"#{issue['iid']}"
+    opened = issue["state"] == "opened"
+    attachment = {
+        "title": f"{issue['title']} · {reference}",
+        "title_link": f"{base_url}/{project['path_with_namespace']}/-/issues/{issue['iid']}",
+        "author_name": author["name"], "author_icon": None,
+        "fallback": f"Issue {reference}: {issue['title']}",
+        "pretext": f"Issue *{reference}* from {full_name}",
+        "text": "**Open**" if opened else "**Closed**",
+        "color": "#38ae67" if opened else "#d22852",
+        "fields": [{"title": "Assignee", "value": "_None_", "short": True},
+                   {"title": "Milestone", "value": "_None_", "short": True},
+                   {"title": "Labels", "value": ", ".join(issue["labels"]) or "_None_", "short": True}],
+        "mrkdwn_in": ["title", "pretext", "fields"],
+    }
+    return {"response_type": "ephemeral" if issue["confidential"] else "in_channel", "status": 200,
+            "attachments": [attachment]}
 
 
 def deliver(url, payload, ca_file=None, timeout=10):
@@ -1273,18 +1401,138 @@ class Handler(BaseHTTPRequestHandler):
             if not record or not record["active"] or not secrets.compare_digest(token, str(body["token"])):
                 raise HTTPError(404, {"message": "404 Integration Not Found"})
             linked = state.chat_names.get((body.get("team_id"), body.get("user_id")))
-        if linked is None:
-            # ChatNames::AuthorizeUserService then Presenters::Access#authorize.
-            url = f"{self.server.base_url}/-/profile/chat_names/new?token={secrets.token_urlsafe(16)}"
-            self._send(200, {"response_type": "ephemeral", "status": 200,
-                             "text": f":wave: Hi there! Before I do anything for you, please "
-                                     f"[connect your GitLab account]({url})."})
+        user = state.user_by_id(linked) if linked is not None else None
+        if user is None:
+            self._send(200, self._authorize_answer(body))
+            return
+        # Gitlab::SlashCommands::Command#execute: the first matching command, else the help.
+        match = ISSUE_SHOW.match(str(body.get("text") or ""))
+        if match:
+            issue = state.visible_issue(project, user, int(match.group("iid")))
+            if issue is None:   # Presenters::Access#not_found
+                self._send(200, {"response_type": "ephemeral", "status": 200,
+                                 "text": "404 not found! GitLab couldn't find what you were looking for! :boom:"})
+                return
+            author = state.user_by_id(issue["author_id"])
+            self._send(200, issue_show_answer(issue, project, self._group_of(project), author, self.server.base_url))
             return
         # Presenters::Help for a linked user (the commands GitLab lists).
         trigger = str(body.get("command") or "/gitlab")
         self._send(200, {"response_type": "ephemeral", "status": 200,
                          "text": f"Available commands:\n{trigger} issue new <title>\n{trigger} issue show <id>"
                                  f"\n{trigger} deploy <from> to <to>"})
+
+    def _group_of(self, project):
+        return next((g for g in self.server.state.groups if g["id"] == project["namespace_id"]), None)
+
+    def _authorize_answer(self, body):
+        """ChatNames::AuthorizeUserService then Presenters::Access#authorize: a
+        single-use link when Mattermost sent every chat name parameter."""
+        params = {"team_id": body.get("team_id"), "team_domain": body.get("team_domain"),
+                  "chat_id": body.get("user_id"), "chat_name": body.get("user_name")}
+        if not all(params.values()):
+            text = ":sweat_smile: Couldn't identify you, nor can I authorize you!"
+        else:
+            token = self.server.state.store_chat_name_token(params)
+            url = f"{self.server.base_url}{self._chat_names_path()}/new?{urlencode({'token': token})}"
+            text = f":wave: Hi there! Before I do anything for you, please [connect your GitLab account]({url})."
+        return {"response_type": "ephemeral", "status": 200, "text": text}
+
+    def _chat_names_path(self):
+        if self.server.state.version >= USER_SETTINGS_CHAT_NAMES_FROM:
+            return "/-/user_settings/integration_accounts"
+        return "/-/profile/chat_names"
+
+    # chat names: Profiles::ChatNamesController (a signed-in user) ----------
+    def _chat_names_user(self, path_prefix):
+        """The route of this version only (else the catch-all 404), then
+        authenticate_user! (to the sign-in page, coming back here)."""
+        if path_prefix != self._chat_names_path():
+            raise HTTPError(404, page("Not Found", "<h1>404: Page not found</h1>"))
+        sid, session, user = self._signed_in_user()
+        if user is None:
+            self._require_sign_in()
+        return sid, session, user
+
+    def chat_names_index(self, query, path_prefix):
+        _sid, _session, user = self._chat_names_user(path_prefix)
+        if user is None:
+            return
+        with self.server.state.lock:
+            names = [f"<li>{html.escape(str(team))}: {html.escape(str(chat))}</li>"
+                     for (team, chat), owner in self.server.state.chat_names.items() if owner == user["id"]]
+        self._send(200, page("Chat", f"<h1>Chat</h1><ul>{''.join(names)}</ul>"))
+
+    def chat_names_new(self, query, path_prefix):
+        """#new: before_action chat_name_token and chat_name_params (unknown,
+        used or expired token: 404); a page with Authorize and Deny."""
+        _sid, session, user = self._chat_names_user(path_prefix)
+        if user is None:
+            return
+        token = query.get("token")
+        params = self.server.state.chat_name_params(token)
+        if params is None:
+            raise HTTPError(404, page("Not Found", "<h1>404: Page not found</h1>"))
+        fields = hidden("authenticity_token", session["csrf"]) + hidden("token", token)
+        name = html.escape(params["chat_name"])
+        self._send(200, page("Authorize integration", f"""<main>
+<h3 class="page-title">An application called Mattermost is requesting access to your GitLab account.</h3>
+<p>Authorize <strong>{name}</strong> to use your account?</p>
+{approve_and_deny(path_prefix, path_prefix + "/deny", fields, '<button type="submit">Authorize</button>', "Deny")}
+</main>""", session["csrf"]))
+
+    def _chat_names_form(self, path_prefix):
+        """create/deny: CSRF, then the token's params (404 when gone)."""
+        form = self._body()
+        sid, session, user = self._chat_names_user(path_prefix)
+        if user is None:
+            return None, None, None
+        self._verify_csrf(session, form)
+        params = self.server.state.chat_name_params(form.get("token"))
+        if params is None:
+            raise HTTPError(404, page("Not Found", "<h1>404: Page not found</h1>"))
+        return form, params, user
+
+    def chat_names_create(self, query, path_prefix):
+        """#create: link the chat user to the signed-in user, delete the token, back to the list."""
+        form, params, user = self._chat_names_form(path_prefix)
+        if form is None:
+            return
+        self.server.state.link_chat_name(user, params)
+        self.server.state.delete_chat_name_token(form["token"])
+        self._redirect(self._origin() + path_prefix)
+
+    def chat_names_deny(self, query, path_prefix):
+        """#deny (DELETE, as a form's _method): delete the token, link nothing."""
+        form, _params, _user = self._chat_names_form(path_prefix)
+        if form is None:
+            return
+        if form.get("_method", "").lower() != "delete":
+            raise HTTPError(404, page("Not Found", "<h1>404: Page not found</h1>"))
+        self.server.state.delete_chat_name_token(form["token"])
+        self._redirect(self._origin() + path_prefix)
+
+    # issues: lib/api/issues.rb -----------------------------------------------
+    def create_issue(self, query, ident):
+        """POST /projects/:id/issues: user_project (404 for a project the user
+        cannot see), authorize! :create_issue (Guest and up), requires :title."""
+        user, scopes = self._authenticate()
+        project = self._find("project", ident)
+        admin = self._can_admin_all(user, scopes)
+        if project is None or not (admin or project["members"].get(user["id"], 0)):
+            raise HTTPError(404, {"message": "404 Project Not Found"})
+        body = self._body()
+        if not str(body.get("title") or "").strip():
+            raise HTTPError(400, {"error": "title is missing" if body.get("title") is None else "title is empty"})
+        confidential = parse_bool(body.get("confidential", False))
+        if confidential is None:
+            raise HTTPError(400, {"error": "confidential is invalid"})
+        labels = body.get("labels") or []
+        labels = [v.strip() for v in (labels.split(",") if isinstance(labels, str) else labels) if str(v).strip()]
+        issue = self.server.state.create_issue(project, user, {
+            "title": str(body["title"]), "description": body.get("description"), "confidential": confidential,
+            "labels": labels})
+        self._send(201, issue_json(issue, project, user, self.server.base_url))
 
     def get_application_settings(self, query):
         self._authenticate_admin()
@@ -1453,6 +1701,11 @@ ROUTES = [
     (("PUT", r"/api/v4/application/settings"), Handler.put_application_settings),
     (("POST", r"/api/v4/projects/([^/]+)/(integrations|services)/mattermost_slash_commands/trigger"),
      Handler.trigger_slash_command),
+    (("POST", r"/api/v4/projects/([^/]+)/issues"), Handler.create_issue),
+    (("GET", r"(/-/user_settings/integration_accounts|/-/profile/chat_names)"), Handler.chat_names_index),
+    (("GET", r"(/-/user_settings/integration_accounts|/-/profile/chat_names)/new"), Handler.chat_names_new),
+    (("POST", r"(/-/user_settings/integration_accounts|/-/profile/chat_names)"), Handler.chat_names_create),
+    (("POST", r"(/-/user_settings/integration_accounts|/-/profile/chat_names)/deny"), Handler.chat_names_deny),
     (("POST", r"/-/emulator/projects/([^/]+)/events"), Handler.emulator_fire_events),
     (("POST", r"/-/emulator/chat_names"), Handler.emulator_chat_names),
     (("GET", r"/-/emulator/integrations"), Handler.emulator_integrations),

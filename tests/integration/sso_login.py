@@ -14,6 +14,11 @@ followed when the user already authorized) -> {site}/signup|login/gitlab/complet
 -> Mattermost exchanges the code with GitLab and sets its session cookie ->
 GET {site}/api/v4/users/me with that session.
 
+With --confirm URL, the same browser (signed in to GitLab now) then opens a
+GitLab page with an authorize form, such as the link GitLab's slash command
+gives a chat user to connect their account, and submits that form (the form
+posting a token, not the one that denies it).
+
 Prints {"user": {...}, "hops": [...]}; on failure a JSON diagnosis on stderr
 (with GitLab's error when a redirect or page carries one) and exit status 1.
 """
@@ -185,6 +190,23 @@ def sign_in(browser, site, credentials, max_hops):
     raise SignInFailed(f"still redirecting after {max_hops} hops")
 
 
+def confirm(browser, url):
+    """Opens url with the GitLab session and submits its authorize form; the
+    answer must send the browser on (GitLab's 302 to the list)."""
+    status, _location, body = browser.fetch(url)
+    if status != 200:
+        raise SignInFailed(f"GitLab answered {status} for the page to confirm (unknown, used or expired token?)")
+    page = parse_page(body)
+    form = form_with(page, lambda f: f["method"].lower() == "post" and "token" in field_names(f)
+                     and "_method" not in field_names(f))
+    if form is None:
+        raise SignInFailed("the page to confirm has no authorize form")
+    status, location, _body = browser.fetch(urllib.parse.urljoin(url, form["action"]), dict(form["fields"]))
+    if status not in REDIRECTS:
+        raise SignInFailed(f"GitLab answered {status} to the confirmation")
+    return urllib.parse.urljoin(url, location or "")
+
+
 def fail(browser, message):
     sys.stderr.write(json.dumps({"error": message, "gitlab_error": browser.gitlab_error, "hops": browser.hops,
                                  "last_body": browser.last_body[:2000].decode("utf-8", "replace")},
@@ -201,6 +223,8 @@ def main(argv=None):
     parser.add_argument("--max-hops", type=int, default=20)
     parser.add_argument("--session", action="store_true",
                         help="print the Mattermost session token too (for API calls as the user)")
+    parser.add_argument("--confirm", metavar="URL",
+                        help="then open this GitLab page signed in and submit its authorize form")
     args = parser.parse_args(argv)
     site = args.site.rstrip("/")
 
@@ -219,6 +243,11 @@ def main(argv=None):
     me = json.loads(body)
     answer = {"user": {k: me.get(k) for k in ("id", "username", "email", "auth_service", "auth_data")},
               "hops": browser.hops}
+    if args.confirm:
+        try:
+            answer["confirmed"] = confirm(browser, args.confirm)
+        except SignInFailed as err:
+            return fail(browser, str(err))
     if args.session:
         answer["token"] = token
     print(json.dumps(answer))

@@ -3,14 +3,16 @@ kinder): field names, masking, permissions, the URL blocker and allowlist, the
 slash-command trigger and the events it fires at a webhook."""
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from tests.emulators.gitlab_emulator import GitLabEmulator
+from tests.emulators.gitlab_emulator import DEFAULT_USERS, GitLabEmulator
+from tests.unit.emulators.test_gitlab_emulator import Forms, sign_in
 
 ADMIN = {"PRIVATE-TOKEN": "glpat-admin-token"}
 ADMIN_API_ONLY = {"PRIVATE-TOKEN": "glpat-admin-api-only"}
@@ -198,6 +200,16 @@ def test_group_settings_are_inherited_by_projects_without_their_own(gitlab, hook
     assert call(gitlab, "GET", "/projects/1/integrations/mattermost").json()["properties"]["username"] == "own"
 
 
+CHAT_USER = {"team_id": "t", "team_domain": "dev", "user_id": "u", "user_name": "sso.tester"}
+
+
+def trigger(gitlab, text, chat_user=None):
+    reply = requests.post(gitlab.url + "/api/v4/projects/1/integrations/mattermost_slash_commands/trigger",
+                          data=dict(chat_user or CHAT_USER, token="right", text=text, command="/gitlab"), timeout=10)
+    assert reply.status_code == 200
+    return reply.json()
+
+
 @pytest.mark.parametrize("body, status, answer", [
     ({"text": "help"}, 400, {"error": "token is missing"}),
     ({"token": "wrong"}, 404, {"message": "404 Integration Not Found"}),
@@ -213,8 +225,7 @@ def test_trigger_refuses(gitlab, body, status, answer):
 def test_trigger_with_the_right_token(gitlab, project):
     call(gitlab, "PUT", "/projects/1/integrations/mattermost-slash-commands", json={"token": "right"})
     reply = requests.post(f"{gitlab.url}/api/v4/projects/{project}/integrations/mattermost_slash_commands/trigger",
-                          data={"token": "right", "team_id": "t", "user_id": "u", "text": "help",
-                                "command": "/gitlab"}, timeout=10)
+                          data=dict(CHAT_USER, token="right", text="help", command="/gitlab"), timeout=10)
     if project == "99":
         assert (reply.status_code, reply.json()) == (404, {"message": "404 Integration Not Found"})
         return
@@ -226,6 +237,14 @@ def test_trigger_with_the_right_token(gitlab, project):
     call(gitlab, "DELETE", "/projects/1/integrations/mattermost-slash-commands")
     assert requests.post(f"{gitlab.url}/api/v4/projects/1/integrations/mattermost_slash_commands/trigger",
                          data={"token": "right"}, timeout=10).status_code == 404
+
+
+def test_unidentified_chat_user_gets_no_link(gitlab):
+    """AuthorizeUserService needs team_id, team_domain, user_id and user_name."""
+    call(gitlab, "PUT", "/projects/1/integrations/mattermost-slash-commands", json={"token": "right"})
+    reply = trigger(gitlab, "help", {"team_id": "t", "user_id": "u"})
+    assert reply == {"response_type": "ephemeral", "status": 200,
+                     "text": ":sweat_smile: Couldn't identify you, nor can I authorize you!"}
 
 
 def test_linked_chat_user_gets_the_help(gitlab):
@@ -269,3 +288,136 @@ def test_events_respect_switches_branches_and_the_blocker(gitlab, hook):
     fired = requests.post(gitlab.url + "/-/emulator/projects/1/events", json={"events": ["pipeline"]},
                           timeout=10).json()
     assert fired[0]["sent"] is False and fired[0]["reason"].startswith("blocked")
+
+
+# Issues and `issue show` ---------------------------------------------------------
+OUTSIDER = {"id": 7, "username": "outsider", "name": "Outsider", "email": "outsider@example.test",
+            "password": "outsider-Pa55word", "tokens": [{"token": "glpat-outsider", "scopes": ["api"]}]}
+
+
+@pytest.mark.parametrize("path, headers, body, status, answer", [
+    ("/projects/99/issues", ADMIN, {"title": "x"}, 404, {"message": "404 Project Not Found"}),
+    ("/projects/1/issues", ADMIN, {}, 400, {"error": "title is missing"}),
+    ("/projects/1/issues", ADMIN, {"title": "x", "confidential": "maybe"}, 400, {"error": "confidential is invalid"}),
+    ("/projects/1/issues", {"PRIVATE-TOKEN": "nope"}, {"title": "x"}, 401, {"message": "401 Unauthorized"}),
+    ("/projects/1/issues", {"PRIVATE-TOKEN": "glpat-outsider"}, {"title": "x"}, 404, {"message": "404 Project Not Found"}),
+])
+def test_issue_creation_refuses(path, headers, body, status, answer):
+    gitlab = GitLabEmulator(users=DEFAULT_USERS + [OUTSIDER]).start()
+    try:
+        reply = call(gitlab, "POST", path, headers=headers, json=body)
+        assert (reply.status_code, reply.json()) == (status, answer)
+    finally:
+        gitlab.stop()
+
+
+def test_issues_get_iids_per_project(gitlab):
+    first = call(gitlab, "POST", "/projects/group%2Fapp/issues", json={"title": "Release 2.0", "labels": "a,b"})
+    second = call(gitlab, "POST", "/projects/1/issues", headers=DEVELOPER, json={"title": "Second"})
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert (first.json()["iid"], second.json()["iid"]) == (1, 2)
+    assert first.json()["labels"] == ["a", "b"] and first.json()["state"] == "opened"
+    assert first.json()["web_url"].endswith("/group/app/-/issues/1")
+
+
+def link(gitlab, username="sso.tester", chat_user=None):
+    chat_user = chat_user or CHAT_USER
+    requests.post(gitlab.url + "/-/emulator/chat_names", timeout=10,
+                  json={"team_id": chat_user["team_id"], "user_id": chat_user["user_id"], "username": username})
+
+
+@pytest.mark.parametrize("text", ["issue show 1", "issue show #1", "issue   show 1 please"])
+def test_issue_show_answers_in_the_channel(gitlab, text):
+    call(gitlab, "PUT", "/projects/1/integrations/mattermost-slash-commands", json={"token": "right"})
+    call(gitlab, "POST", "/projects/1/issues", json={"title": "Release 2.0", "labels": "release"})
+    link(gitlab)
+    reply = trigger(gitlab, text)
+    assert reply["response_type"] == "in_channel" and reply["status"] == 200
+    attachment = reply["attachments"][0]
+    assert attachment["title"] == "Release 2.0 · #1"
+    assert attachment["pretext"] == "Issue *#1* from Group / App"
+    assert attachment["fallback"] == "Issue #1: Release 2.0"
+    assert attachment["title_link"] == gitlab.url + "/group/app/-/issues/1"
+    assert attachment["text"] == "**Open**" and attachment["color"] == "#38ae67"
+    assert {f["title"]: f["value"] for f in attachment["fields"]} == {
+        "Assignee": "_None_", "Milestone": "_None_", "Labels": "release"}
+
+
+def test_issue_show_keeps_what_the_user_may_not_see():
+    """Confidential: ephemeral; unknown iid or a project the user cannot see: GitLab's 404 text, ephemeral."""
+    gitlab = GitLabEmulator(users=DEFAULT_USERS + [OUTSIDER]).start()
+    try:
+        call(gitlab, "PUT", "/projects/1/integrations/mattermost-slash-commands", json={"token": "right"})
+        call(gitlab, "POST", "/projects/1/issues", json={"title": "Open"})
+        call(gitlab, "POST", "/projects/1/issues", json={"title": "Secret", "confidential": True})
+        link(gitlab)
+        assert trigger(gitlab, "issue show 2")["response_type"] == "ephemeral"
+        assert trigger(gitlab, "issue show 2")["attachments"][0]["title"] == "Secret · #2"
+        not_found = {"response_type": "ephemeral", "status": 200,
+                     "text": "404 not found! GitLab couldn't find what you were looking for! :boom:"}
+        assert trigger(gitlab, "issue show 3") == not_found
+        outsider = dict(CHAT_USER, user_id="o", user_name="outsider")
+        link(gitlab, "outsider", outsider)
+        assert trigger(gitlab, "issue show 1", outsider) == not_found
+    finally:
+        gitlab.stop()
+
+
+# Linking a chat user: GitLab's page, signed in, single-use token -------------
+def connect_link(gitlab):
+    text = trigger(gitlab, "help")["text"]
+    return re.search(r"\[connect your GitLab account\]\(([^)]+)\)", text).group(1)
+
+
+def signed_in_browser(gitlab):
+    browser = requests.Session()
+    assert sign_in(gitlab, browser).status_code == 302
+    return browser
+
+
+@pytest.mark.parametrize("version, path", [("18.6.2", "/-/user_settings/integration_accounts"),
+                                           ("16.11.0", "/-/profile/chat_names")])
+def test_a_signed_in_user_links_the_chat_user_once(version, path):
+    gitlab = GitLabEmulator(version=version).start()
+    try:
+        call(gitlab, "PUT", "/projects/1/integrations/mattermost-slash-commands", json={"token": "right"})
+        call(gitlab, "POST", "/projects/1/issues", json={"title": "Release 2.0"})
+        url = connect_link(gitlab)
+        assert urlsplit(url).path == path + "/new" and len(parse_qs(urlsplit(url).query)["token"][0]) == 50
+        # Signed out: to the sign-in page; the other version's path does not exist.
+        anonymous = requests.get(url, allow_redirects=False, timeout=5)
+        assert (anonymous.status_code, anonymous.headers["Location"]) == (302, gitlab.url + "/users/sign_in")
+        other = "/-/profile/chat_names" if path.startswith("/-/user_settings") else "/-/user_settings/integration_accounts"
+        browser = signed_in_browser(gitlab)
+        assert browser.get(url.replace(path, other), allow_redirects=False, timeout=5).status_code == 404
+        page = browser.get(url, allow_redirects=False, timeout=5)
+        assert page.status_code == 200
+        authorize, deny = Forms(page.text).forms
+        assert (authorize["attrs"]["action"], deny["attrs"]["action"], deny["fields"]["_method"]) == (
+            path, path + "/deny", "delete")
+        # CSRF first.
+        forged = dict(authorize["fields"], authenticity_token="forged")
+        assert browser.post(gitlab.url + path, data=forged, allow_redirects=False, timeout=5).status_code == 422
+        done = browser.post(gitlab.url + path, data=authorize["fields"], allow_redirects=False, timeout=5)
+        assert (done.status_code, done.headers["Location"]) == (302, gitlab.url + path)
+        assert trigger(gitlab, "issue show 1")["response_type"] == "in_channel"
+        # Single use: the page and the form are gone.
+        assert browser.get(url, allow_redirects=False, timeout=5).status_code == 404
+        assert browser.post(gitlab.url + path, data=authorize["fields"], allow_redirects=False,
+                            timeout=5).status_code == 404
+    finally:
+        gitlab.stop()
+
+
+def test_link_expires_after_ten_minutes_and_deny_links_nothing(gitlab):
+    call(gitlab, "PUT", "/projects/1/integrations/mattermost-slash-commands", json={"token": "right"})
+    browser = signed_in_browser(gitlab)
+    expired = connect_link(gitlab)
+    requests.post(gitlab.url + "/-/emulator/clock", json={"advance": 601}, timeout=5)
+    assert browser.get(expired, allow_redirects=False, timeout=5).status_code == 404
+    url = connect_link(gitlab)
+    deny = Forms(browser.get(url, timeout=5).text).forms[1]
+    answer = browser.post(gitlab.url + deny["attrs"]["action"], data=deny["fields"], allow_redirects=False, timeout=5)
+    assert answer.status_code == 302
+    assert browser.get(url, allow_redirects=False, timeout=5).status_code == 404
+    assert "connect your GitLab account" in trigger(gitlab, "issue show 1")["text"]
