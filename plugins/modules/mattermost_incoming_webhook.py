@@ -141,7 +141,8 @@ def run(module, client):
     if not module.check_mode:
         body = dict((k, hook.get(k)) for k in ('id', 'channel_id') + EDITABLE)
         body.update((k, wanted[k]) for k in drift)
-        result['hook'] = client.request('PUT', '/hooks/incoming/%s' % hook['id'], data=body)
+        # Mattermost answers an update of an incoming webhook with 201 (api4/webhook.go, updateIncomingHook).
+        result['hook'] = client.request('PUT', '/hooks/incoming/%s' % hook['id'], data=body, expected=(201,))
     return result
 
 

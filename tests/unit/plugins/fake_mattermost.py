@@ -164,8 +164,9 @@ def create_hook(state, query, body):
 
 
 def update_hook(state, query, body, hook_id):
+    """Mattermost answers 201 here, unlike every other update (api4/webhook.go updateIncomingHook)."""
     _hooks_enabled(state)
-    return _update(state.hooks, hook_id, body, body.get("id") == hook_id, "Invalid or missing id in request body.")
+    return 201, _update(state.hooks, hook_id, body, body.get("id") == hook_id, "Invalid or missing id in request body.")[1]
 
 
 def delete_hook(state, query, body, hook_id):
