@@ -35,6 +35,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, SSLValidationError, open_url
+from ansible_collections.chatops.mattermost.plugins.module_utils import api_run
 
 API_PREFIX = '/api/v4'
 DEFAULT_SOCKET = '/run/mattermost/mattermost_local.socket'
@@ -318,15 +319,9 @@ class MattermostClient(object):
 
 
 def execute(module, run):
-    """Run ``run(module, client)`` and exit with its result and the request count,
-    or fail with the client's message."""
-    client = MattermostClient(module)
-    try:
-        result = run(module, client)
-    except MattermostAPIError as err:
-        module.fail_json(msg=str(err), requests=client.requests)
-    result['requests'] = client.requests
-    module.exit_json(**result)
+    """Run ``run(module, client)`` with a client of this module's Mattermost and exit
+    with its result and the request count, or fail with the client's message."""
+    api_run.execute(module, MattermostClient(module), run, MattermostAPIError)
 
 
 def diff_of(before, after):

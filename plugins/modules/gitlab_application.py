@@ -28,12 +28,9 @@ description:
     token endpoint (see O(verify_secret)) and renews a secret GitLab refuses.
 author:
   - chatops.mattermost maintainers (!UNKNOWN)
-extends_documentation_fragment:
-  - chatops.mattermost.gitlab_api
-  - ansible.builtin.action_common_attributes
+extends_documentation_fragment: [chatops.mattermost.gitlab_api, chatops.mattermost.attributes]
 attributes:
   check_mode:
-    support: full
     details:
       - Reads the applications (one C(GET)), checks O(secret) when given (one C(POST) to GitLab's OAuth token
         endpoint that issues nothing, see O(verify_secret)) and reports what would change. No request that
@@ -41,12 +38,9 @@ attributes:
       - When a secret would be renewed, also reads GitLab's version (C(GET /api/v4/version)) to report a
         replacement instead on GitLab older than 16.11 (see O(reauthorize)).
   diff_mode:
-    support: full
     details:
       - The diff shows the name, redirect URIs, scopes, confidential flag, numeric ID and client ID.
         Secrets are never part of it; a new secret shows as C(secret=(new)).
-  platform:
-    platforms: posix
 options:
   name:
     description:

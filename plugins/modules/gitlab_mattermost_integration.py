@@ -22,18 +22,12 @@ description:
     again. A webhook changed by hand in GitLab's UI cannot be seen.
 author:
   - chatops.mattermost maintainers (!UNKNOWN)
-extends_documentation_fragment:
-  - chatops.mattermost.gitlab_api
-  - ansible.builtin.action_common_attributes
+extends_documentation_fragment: [chatops.mattermost.gitlab_api, chatops.mattermost.attributes]
 attributes:
   check_mode:
-    support: full
     details: Reads the integration (and checks the token, and reads the allowlist when asked); sends no change.
   diff_mode:
-    support: full
     details: The diff shows the compared settings; the webhook and the token never appear in it.
-  platform:
-    platforms: posix
 options:
   project:
     description: Numeric id or full path (V(group/app)) of the project. Mutually exclusive with O(group).
@@ -166,6 +160,7 @@ import os
 from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.chatops.mattermost.plugins.module_utils.api_run import execute
 from ansible_collections.chatops.mattermost.plugins.module_utils.gitlab_api import (
     GITLAB_API_MUTUALLY_EXCLUSIVE, INTEGRATION_SLUGS, MATTERMOST_EVENTS, GitLabAPIError, GitLabClient,
     allowlist_with, gitlab_api_argument_spec, integration_drift, notification_settings, resource_path)
@@ -313,13 +308,7 @@ def main():
         if not p[needed]:
             module.fail_json(msg='%s is required to set the %s integration (GitLab needs it with every change)'
                                  % (needed, p['integration']))
-    client = GitLabClient(module)
-    try:
-        result = run(module, client)
-    except GitLabAPIError as err:
-        module.fail_json(msg=str(err), requests=client.requests)
-    result['requests'] = client.requests
-    module.exit_json(**result)
+    execute(module, GitLabClient(module), run, GitLabAPIError)
 
 
 if __name__ == '__main__':

@@ -15,16 +15,7 @@ description:
     existing team, found by name.
 author:
   - chatops.mattermost maintainers (!UNKNOWN)
-extends_documentation_fragment:
-  - chatops.mattermost.mattermost_api
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
+extends_documentation_fragment: [chatops.mattermost.mattermost_api, chatops.mattermost.attributes]
 options:
   team:
     description: Name of the team (it must exist; see M(chatops.mattermost.mattermost_team)).

@@ -17,17 +17,10 @@ description:
   - Needs C(ServiceSettings.EnableIncomingWebhooks) on (Mattermost answers 501 otherwise).
 author:
   - chatops.mattermost maintainers (!UNKNOWN)
-extends_documentation_fragment:
-  - chatops.mattermost.mattermost_api
-  - ansible.builtin.action_common_attributes
+extends_documentation_fragment: [chatops.mattermost.mattermost_api, chatops.mattermost.attributes]
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details: The hook's id (part of its URL) never appears in the diff.
-  platform:
-    platforms: posix
 options:
   team:
     description: Name of the team.
@@ -148,7 +141,8 @@ def run(module, client):
     if not module.check_mode:
         body = dict((k, hook.get(k)) for k in ('id', 'channel_id') + EDITABLE)
         body.update((k, wanted[k]) for k in drift)
-        result['hook'] = client.request('PUT', '/hooks/incoming/%s' % hook['id'], data=body)
+        # Mattermost answers an update of an incoming webhook with 201 (api4/webhook.go, updateIncomingHook).
+        result['hook'] = client.request('PUT', '/hooks/incoming/%s' % hook['id'], data=body, expected=(201,))
     return result
 
 

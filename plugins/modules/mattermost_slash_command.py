@@ -17,17 +17,10 @@ description:
   - Needs C(ServiceSettings.EnableCommands) on (Mattermost answers 501 otherwise).
 author:
   - chatops.mattermost maintainers (!UNKNOWN)
-extends_documentation_fragment:
-  - chatops.mattermost.mattermost_api
-  - ansible.builtin.action_common_attributes
+extends_documentation_fragment: [chatops.mattermost.mattermost_api, chatops.mattermost.attributes]
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: full
     details: The token never appears in the diff.
-  platform:
-    platforms: posix
 options:
   team:
     description: Name of the team.

@@ -14,16 +14,7 @@ description:
   - Creates, restores, renames (display name), changes the type of, or archives a Mattermost team, found by name.
 author:
   - chatops.mattermost maintainers (!UNKNOWN)
-extends_documentation_fragment:
-  - chatops.mattermost.mattermost_api
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
+extends_documentation_fragment: [chatops.mattermost.mattermost_api, chatops.mattermost.attributes]
 options:
   name:
     description: The team's name (its URL part, lower case). Mattermost's rules apply (2-64 characters).

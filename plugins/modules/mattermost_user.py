@@ -18,16 +18,7 @@ description:
     active user (unlicensed Mattermost 11 stops creating users at 250).
 author:
   - chatops.mattermost maintainers (!UNKNOWN)
-extends_documentation_fragment:
-  - chatops.mattermost.mattermost_api
-  - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
+extends_documentation_fragment: [chatops.mattermost.mattermost_api, chatops.mattermost.attributes]
 options:
   username:
     description: The user name.

@@ -92,9 +92,11 @@ up() {
   ensure_tls
   run_service chatops-mm-artifacts artifacts.test \
     python3 -m http.server 80 --directory /srv/artifacts
+  # Webhooks (GitLab's events) go to scenario hosts whose certificates the
+  # world's CA signed.
   local gitlab=(python3 /opt/emulators/gitlab_emulator.py --host 0.0.0.0 --port 80
     --tls-port 443 --tls-cert /etc/world-tls/gitlab.test.crt --tls-key /etc/world-tls/gitlab.test.key
-    --external-url http://gitlab.test)
+    --external-url http://gitlab.test --webhook-ca-file /etc/world-tls/ca.crt)
   run_service chatops-mm-gitlab gitlab.test "${gitlab[@]}"
   # A second GitLab for a scenario that resets it and injects faults while the
   # shared lane uses the first: the scenario pins gitlab.test to it.

@@ -164,16 +164,13 @@ def create_hook(state, query, body):
 
 
 def update_hook(state, query, body, hook_id):
+    """Mattermost answers 201 here, unlike every other update (api4/webhook.go updateIncomingHook)."""
     _hooks_enabled(state)
-    if body.get("id") != hook_id:
-        raise AppError(400, "api.context.invalid_body_param.app_error", "Invalid or missing id in request body.")
-    state.hooks[hook_id].update(body)
-    return 200, state.hooks[hook_id]
+    return 201, _update(state.hooks, hook_id, body, body.get("id") == hook_id, "Invalid or missing id in request body.")[1]
 
 
 def delete_hook(state, query, body, hook_id):
-    state.hooks.pop(hook_id)
-    return 200, {"status": "OK"}
+    return _delete(state.hooks, hook_id)
 
 
 def list_commands(state, query, body):
@@ -196,14 +193,24 @@ def create_command(state, query, body):
 
 
 def update_command(state, query, body, command_id):
-    if body.get("id") != command_id or body.get("token") != state.commands[command_id]["token"]:
-        raise AppError(400, "api.context.invalid_body_param.app_error", "Invalid or missing command in request body.")
-    state.commands[command_id].update(body)
-    return 200, state.commands[command_id]
+    valid = body.get("id") == command_id and body.get("token") == state.commands[command_id]["token"]
+    return _update(state.commands, command_id, body, valid, "Invalid or missing command in request body.")
 
 
 def delete_command(state, query, body, command_id):
-    state.commands.pop(command_id)
+    return _delete(state.commands, command_id)
+
+
+def _update(store, key, body, valid, message):
+    """PUT of a whole record: Mattermost refuses a body that is not the record's own."""
+    if not valid:
+        raise AppError(400, "api.context.invalid_body_param.app_error", message)
+    store[key].update(body)
+    return 200, store[key]
+
+
+def _delete(store, key):
+    store.pop(key)
     return 200, {"status": "OK"}
 
 

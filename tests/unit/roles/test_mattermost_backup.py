@@ -4,7 +4,8 @@
 """The backup tool the mattermost_server role installs on the host
 (roles/mattermost_server/files/mattermost_backup.py): its pure functions, and
 verify/restore of the file parts on a backup set made in a temporary
-directory (PostgreSQL parts run in the mattermost_upgrade scenario)."""
+directory (PostgreSQL parts run in the mattermost_upgrade scenario), and create()
+with pg_dump faked: files in S3 skipped, a copy to another directory, retention."""
 
 import datetime
 import importlib.util
@@ -225,3 +226,69 @@ def test_the_data_archive_holds_only_data(backup_set):
     with tarfile.open(str(backup_set[0] / 'data.tar.gz')) as tar:
         names = tar.getnames()
     assert all(n == 'data' or n.startswith('data/') for n in names)
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    """A host layout for create(): a release `current` points at, config.json,
+    a data directory, and pg_dump/psql replaced by fakes (no PostgreSQL here)."""
+    release = tmp_path / 'opt' / 'releases' / '11.4.0-team'
+    release.mkdir(parents=True)
+    (tmp_path / 'opt' / 'current').symlink_to(release)
+    data = tmp_path / 'data'
+    (data / 'users').mkdir(parents=True)
+    (data / 'users' / 'avatar.png').write_bytes(b'\x89PNG' * 64)
+    config = tmp_path / 'config.json'
+
+    def write_config(driver):
+        config.write_text(json.dumps({
+            'SqlSettings': {'DriverName': 'postgres',
+                            'DataSource': 'postgres://mmuser:pw@localhost:5432/mattermost?sslmode=disable'},
+            'FileSettings': {'DriverName': driver, 'Directory': str(data) + '/'}}))
+
+    def fake_run(argv, env=None, **kwargs):
+        if argv[0] == 'pg_dump':
+            with open(argv[argv.index('-f') + 1], 'wb') as handle:
+                handle.write(b'PGDMP fake')
+        return ''
+    monkeypatch.setattr(mb, 'run', fake_run)
+    monkeypatch.setattr(mb, 'inspect_db', lambda env: dict({t: 0 for t in mb.DATA_TABLES}, size=1, tables=1,
+                                                           has_data=False))
+    settings = {'service': 'mattermost', 'current': str(tmp_path / 'opt' / 'current'), 'config_file': str(config),
+                'data_dir': str(data), 'env_files': [], 'trusted_ca_dir': '', 'backup_dir': str(tmp_path / 'backups'),
+                'keep': 2, 'max_age_days': 0, 'copy_to': [str(tmp_path / 'nfs')]}
+    umask = os.umask(0o022)  # create() sets 077 for the process: put it back for the other tests
+    yield settings, write_config
+    os.umask(umask)
+
+
+@pytest.mark.parametrize('driver, included', [('local', True), ('amazons3', False)])
+def test_create_skips_the_files_in_s3_and_says_so(host, driver, included):
+    settings, write_config = host
+    write_config(driver)
+    result = mb.create(settings, 'test')
+    data = result['manifest']['data']
+    assert data['included'] is included
+    assert os.path.exists(os.path.join(result['path'], 'data.tar.gz')) is included
+    if not included:
+        assert 'amazons3' in data['note'] and 'bucket' in data['note']
+        assert mb.restore(settings, result['path'], 'files')['changed'] is False
+    assert mb.verify(result['path'])['manifest']['name'] == os.path.basename(result['path'])
+
+
+def test_create_copies_the_set_and_keeps_the_newest(host):
+    settings, write_config = host
+    write_config('local')
+    os.makedirs(settings['backup_dir'])
+    older = [name_at(days) for days in (3, 2)]
+    for name in older:
+        os.makedirs(os.path.join(settings['backup_dir'], name))
+    result = mb.create(settings, 'test')
+    name = os.path.basename(result['path'])
+    copy = os.path.join(settings['copy_to'][0], name)
+    assert result['copies'] == [copy]
+    assert mb.verify(copy)['manifest']['name'] == name
+    assert oct(os.stat(settings['copy_to'][0]).st_mode & 0o777) == '0o700'
+    # keep 2: the new set and the newest older one stay.
+    assert result['removed'] == [older[0]]
+    assert sorted(os.listdir(settings['backup_dir'])) == sorted([older[1], name])

@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the chatops.mattermost collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+
+    # What every module of the collection that talks to an API supports (the
+    # descriptions are ansible.builtin.action_common_attributes'); a module's own
+    # `attributes` add their details.
+    DOCUMENTATION = r"""
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+    platforms: posix
+"""
