@@ -135,12 +135,47 @@ docs_site() {
   return "${rc}"
 }
 
+# Scenarios run in two lanes at once: those marked "shared" in scenarios.txt
+# reset or count what the world's GitLab emulator and SMTP sink hold, so they
+# run one after another in the first lane; the others only use their own
+# containers and run in the second lane, or in the first when marked "lane1"
+# (to even out the two lanes' times, printed below and in benchmarks/README.md). Each
+# scenario's output goes to tests/output/molecule-<scenario>.log; the tail of
+# a failed one is printed.
+run_lane() { # run_lane SCENARIO...: runs scenarios in order, one result file each
+  local scenario rc start
+  for scenario in "$@"; do
+    start=$(date +%s)
+    molecule test -s "${scenario}" >"${OUTPUT_DIR}/molecule-${scenario}.log" 2>&1
+    rc=$?
+    echo "${scenario} ${rc} $(( $(date +%s) - start ))" >"${OUTPUT_DIR}/molecule-${scenario}.result"
+  done
+}
+
 # The test world (built on first use: base images, Mattermost from source)
-# comes up while the static and unit stages run.
+# comes up while the static and unit stages run, and the first lane (the
+# longer one) starts as soon as the world is up; the second starts after the
+# unit tests.
 if want molecule; then
+  OUTPUT_DIR="${REPO_DIR}/tests/output"
+  mkdir -p "${OUTPUT_DIR}"
+  rm -f "${OUTPUT_DIR}"/molecule-*.result "${OUTPUT_DIR}/world.rc"
   WORLD_LOG="$(mktemp)"
-  "${WORLD_DIR}/up.sh" >"${WORLD_LOG}" 2>&1 &
-  world_pid=$!
+  shared=() own=()
+  while read -r name lane; do
+    [[ -z "${name}" || "${name}" == \#* ]] && continue
+    if [[ -n "${SCENARIOS:-}" && " ${SCENARIOS} " != *" ${name} "* ]]; then continue; fi
+    if [[ "${lane}" == shared || "${lane}" == lane1 ]]; then shared+=("${name}"); else own+=("${name}"); fi
+  done <"${REPO_DIR}/extensions/molecule/scenarios.txt"
+  log "molecule lanes: 1 (the shared world state first): ${shared[*]:-none}; 2: ${own[*]:-none}"
+  ( "${WORLD_DIR}/up.sh" >"${WORLD_LOG}" 2>&1; rc=$?
+    echo "${rc}" >"${OUTPUT_DIR}/world.rc"
+    [[ "${rc}" -eq 0 ]] || exit 1
+    # shellcheck source=/dev/null
+    source "${CHATOPS_CACHE}/world.env"
+    export ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_DIR}"
+    run_lane "${shared[@]}" ) &
+  lane1_pid=$!
 fi
 
 if want static; then
@@ -164,44 +199,16 @@ if want unit; then
   timed pytest-unit python -m pytest -q -n auto tests/unit
 fi
 
-# Scenarios run in two lanes at once: those marked "shared" in scenarios.txt
-# reset or count what the world's GitLab emulator and SMTP sink hold, so they
-# run one after another in the first lane; the others only use their own
-# containers and run in the second lane, or in the first when marked "lane1"
-# (to even out the two lanes' times, printed below and in benchmarks/README.md). Each
-# scenario's output goes to tests/output/molecule-<scenario>.log; the tail of
-# a failed one is printed.
-run_lane() { # run_lane SCENARIO...: runs scenarios in order, one result file each
-  local scenario rc start
-  for scenario in "$@"; do
-    start=$(date +%s)
-    molecule test -s "${scenario}" >"${OUTPUT_DIR}/molecule-${scenario}.log" 2>&1
-    rc=$?
-    echo "${scenario} ${rc} $(( $(date +%s) - start ))" >"${OUTPUT_DIR}/molecule-${scenario}.result"
-  done
-}
-
 if want molecule; then
-  wait "${world_pid}"; world_rc=$?
+  while [[ ! -s "${OUTPUT_DIR}/world.rc" ]] && kill -0 "${lane1_pid}" 2>/dev/null; do sleep 2; done
+  world_rc="$(cat "${OUTPUT_DIR}/world.rc" 2>/dev/null || echo 1)"
   cat "${WORLD_LOG}"
   [[ "${world_rc}" -eq 0 ]] || { log "the test world did not come up"; exit 1; }
   # shellcheck source=/dev/null
   source "${CHATOPS_CACHE}/world.env"
   export ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_DIR}"
-  OUTPUT_DIR="${REPO_DIR}/tests/output"
-  mkdir -p "${OUTPUT_DIR}"
-  rm -f "${OUTPUT_DIR}"/molecule-*.result
-  shared=() own=()
-  while read -r name lane; do
-    [[ -z "${name}" || "${name}" == \#* ]] && continue
-    if [[ -n "${SCENARIOS:-}" && " ${SCENARIOS} " != *" ${name} "* ]]; then continue; fi
-    if [[ "${lane}" == shared || "${lane}" == lane1 ]]; then shared+=("${name}"); else own+=("${name}"); fi
-  done <"${REPO_DIR}/extensions/molecule/scenarios.txt"
-  log "molecule lanes: 1 (the shared world state first): ${shared[*]:-none}; 2: ${own[*]:-none}"
-  run_lane "${shared[@]}" &
-  shared_pid=$!
   run_lane "${own[@]}"
-  wait "${shared_pid}"
+  wait "${lane1_pid}"
   for scenario in "${shared[@]}" "${own[@]}"; do
     read -r _ rc seconds <"${OUTPUT_DIR}/molecule-${scenario}.result" || { rc=1; seconds=0; }
     printf '%-40s %5ss  %s\n' "molecule-${scenario}" "${seconds}" "$([[ $rc -eq 0 ]] && echo ok || echo FAILED)" >>"${RUN_LOG}"
