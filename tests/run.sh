@@ -152,6 +152,23 @@ run_lane() { # run_lane SCENARIO...: runs scenarios in order, one result file ea
   done
 }
 
+bring_world_up() { # its rc goes to tests/output/world.rc
+  "${WORLD_DIR}/up.sh" >"${WORLD_LOG}" 2>&1
+  echo "$?" >"${OUTPUT_DIR}/world.rc"
+}
+use_world_env() {
+  # shellcheck source=/dev/null
+  source "${CHATOPS_CACHE}/world.env"
+  # world.env names the collections path of the checkout that brought the world up.
+  export ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_DIR}"
+}
+world_then_lane1() {
+  bring_world_up
+  [[ "$(cat "${OUTPUT_DIR}/world.rc")" -eq 0 ]] || return 1
+  use_world_env
+  run_lane "${shared[@]}"
+}
+
 # The test world (built on first use: base images, Mattermost from source)
 # comes up while the static and unit stages run, and the first lane (the
 # longer one) starts as soon as the world is up; the second starts after the
@@ -168,13 +185,7 @@ if want molecule; then
     if [[ "${lane}" == shared || "${lane}" == lane1 ]]; then shared+=("${name}"); else own+=("${name}"); fi
   done <"${REPO_DIR}/extensions/molecule/scenarios.txt"
   log "molecule lanes: 1 (the shared world state first): ${shared[*]:-none}; 2: ${own[*]:-none}"
-  ( "${WORLD_DIR}/up.sh" >"${WORLD_LOG}" 2>&1; rc=$?
-    echo "${rc}" >"${OUTPUT_DIR}/world.rc"
-    [[ "${rc}" -eq 0 ]] || exit 1
-    # shellcheck source=/dev/null
-    source "${CHATOPS_CACHE}/world.env"
-    export ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_DIR}"
-    run_lane "${shared[@]}" ) &
+  world_then_lane1 &
   lane1_pid=$!
 fi
 
@@ -204,9 +215,7 @@ if want molecule; then
   world_rc="$(cat "${OUTPUT_DIR}/world.rc" 2>/dev/null || echo 1)"
   cat "${WORLD_LOG}"
   [[ "${world_rc}" -eq 0 ]] || { log "the test world did not come up"; exit 1; }
-  # shellcheck source=/dev/null
-  source "${CHATOPS_CACHE}/world.env"
-  export ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_DIR}"
+  use_world_env
   run_lane "${own[@]}"
   wait "${lane1_pid}"
   for scenario in "${shared[@]}" "${own[@]}"; do
