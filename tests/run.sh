@@ -152,9 +152,11 @@ run_lane() { # run_lane SCENARIO...: runs scenarios in order, one result file ea
   done
 }
 
-bring_world_up() { # its rc goes to tests/output/world.rc
-  "${WORLD_DIR}/up.sh" >"${WORLD_LOG}" 2>&1
-  echo "$?" >"${OUTPUT_DIR}/world.rc"
+bring_world_up() { # also writes its rc to tests/output/world.rc, for the second lane
+  local rc
+  "${WORLD_DIR}/up.sh" >"${WORLD_LOG}" 2>&1; rc=$?
+  echo "${rc}" >"${OUTPUT_DIR}/world.rc"
+  return "${rc}"
 }
 use_world_env() {
   # shellcheck source=/dev/null
@@ -163,8 +165,7 @@ use_world_env() {
   export ANSIBLE_COLLECTIONS_PATH="${COLLECTIONS_DIR}"
 }
 world_then_lane1() {
-  bring_world_up
-  [[ "$(cat "${OUTPUT_DIR}/world.rc")" -eq 0 ]] || return 1
+  bring_world_up || return 1
   use_world_env
   run_lane "${shared[@]}"
 }

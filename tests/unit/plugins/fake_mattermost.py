@@ -166,7 +166,8 @@ def create_hook(state, query, body):
 def update_hook(state, query, body, hook_id):
     """Mattermost answers 201 here, unlike every other update (api4/webhook.go updateIncomingHook)."""
     _hooks_enabled(state)
-    return 201, _update(state.hooks, hook_id, body, body.get("id") == hook_id, "Invalid or missing id in request body.")[1]
+    return _update(state.hooks, hook_id, body, body.get("id") == hook_id, "Invalid or missing id in request body.",
+                   status=201)
 
 
 def delete_hook(state, query, body, hook_id):
@@ -201,12 +202,12 @@ def delete_command(state, query, body, command_id):
     return _delete(state.commands, command_id)
 
 
-def _update(store, key, body, valid, message):
+def _update(store, key, body, valid, message, status=200):
     """PUT of a whole record: Mattermost refuses a body that is not the record's own."""
     if not valid:
         raise AppError(400, "api.context.invalid_body_param.app_error", message)
     store[key].update(body)
-    return 200, store[key]
+    return status, store[key]
 
 
 def _delete(store, key):
