@@ -12,7 +12,7 @@ short_description: Ensure several directories, files, symbolic links and absent 
 version_added: 0.3.0
 description:
   - Brings a list of paths to their wanted state with one remote call, where a loop of
-    M(ansible.builtin.file) and M(ansible.builtin.copy) makes one or two calls per item. The roles'
+    C(ansible.builtin.file) and C(ansible.builtin.copy) makes one or two calls per item. The roles'
     layouts (install, data and configuration directories, TLS and cache directories, the backup tool's
     files, trusted CA certificates) cost one task in a run that changes nothing.
   - Entries are handled in order, so a directory listed before its files is there when they are written.
