@@ -39,24 +39,6 @@ def client(api, url, **params):
     return api.GitLabClient(FakeModule(api_url=url, **params))
 
 
-@pytest.mark.parametrize('given, expected', [
-    ('https://gitlab.example.com', 'https://gitlab.example.com'),
-    ('https://gitlab.example.com/', 'https://gitlab.example.com'),
-    ('https://gitlab.example.com/api/v4', 'https://gitlab.example.com'),
-    ('https://gitlab.example.com/api/v4/', 'https://gitlab.example.com'),
-    (' http://example.com/gitlab/ ', 'http://example.com/gitlab'),
-    ('http://example.com:8080/gitlab/api/v4', 'http://example.com:8080/gitlab'),
-])
-def test_normalize_api_url(api, given, expected):
-    assert api.normalize_api_url(given) == expected
-
-
-@pytest.mark.parametrize('bad', ['gitlab.example.com', 'ftp://gitlab', 'https://', 'https://x/?a=b', ''])
-def test_normalize_api_url_rejects(api, bad):
-    with pytest.raises(ValueError):
-        api.normalize_api_url(bad)
-
-
 @pytest.mark.parametrize('body, expected', [
     (b'{"message": "401 Unauthorized"}', '401 Unauthorized'),
     (b'{"error": "name is missing"}', 'name is missing'),
