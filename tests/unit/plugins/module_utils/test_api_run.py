@@ -1,15 +1,12 @@
 # Copyright: Contributors to the chatops.mattermost collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the GitLab and Mattermost clients and modules share (module_utils/api_run.py)."""
+"""What the GitLab and Mattermost clients and modules share (module_utils/api.py)."""
 
 import pytest
 
 
-@pytest.fixture
-def api_run(collections_path):
-    from ansible_collections.chatops.mattermost.plugins.module_utils import api_run
-    return api_run
+MODULE_UTILS = 'api_run'
 
 
 @pytest.mark.parametrize('url, expected', [
@@ -23,8 +20,8 @@ def api_run(collections_path):
     ('http://10.0.0.5:8065', 'http://10.0.0.5:8065'),
     ('https://example.com/chat', 'https://example.com/chat'),
 ])
-def test_normalize_base_url(api_run, url, expected):
-    assert api_run.normalize_base_url(url, 'api_url', 'a base URL') == expected
+def test_normalize_base_url(api, url, expected):
+    assert api.normalize_base_url(url, 'api_url', 'a base URL') == expected
 
 
 @pytest.mark.parametrize('url, message', [
@@ -35,20 +32,20 @@ def test_normalize_base_url(api_run, url, expected):
     ('https://x/?a=b', "api_url must not have a query string or fragment, got 'https://x/?a=b'"),
     ('https://x/#top', "api_url must not have a query string or fragment, got 'https://x/#top'"),
 ])
-def test_normalize_base_url_refuses(api_run, url, message):
+def test_normalize_base_url_refuses(api, url, message):
     with pytest.raises(ValueError) as err:
-        api_run.normalize_base_url(url, 'api_url', 'a base URL')
+        api.normalize_base_url(url, 'api_url', 'a base URL')
     assert str(err.value) == message
 
 
-def test_api_error(api_run):
-    err = api_run.APIError('GitLab said no', status=403)
+def test_api_error(api):
+    err = api.APIError('GitLab said no', status=403)
     assert (str(err), err.message, err.status) == ('GitLab said no', 'GitLab said no', 403)
 
 
 @pytest.mark.parametrize('values', [{}, dict(integration={}), dict(url='', hook={}), dict(changed=True)])
-def test_unchanged(api_run, values):
-    result = api_run.unchanged(**values)
+def test_unchanged(api, values):
+    result = api.unchanged(**values)
     assert (result['changed'], result['action'], result['drift']) == (False, 'none', [])
     assert all(result[k] == v for k, v in values.items() if k != 'changed')
 
@@ -81,7 +78,7 @@ def refused(module, client):
     (lambda module, client: dict(changed=True, action='create'), ('exit', dict(changed=True, action='create', requests=3))),
     (refused, ('fail', dict(msg='refused', requests=3))),
 ])
-def test_execute(api_run, run, expected):
+def test_execute(api, run, expected):
     with pytest.raises(Exited) as exited:
-        api_run.execute(FakeModule(), FakeClient(), run, Refused)
+        api.execute(FakeModule(), FakeClient(), run, Refused)
     assert exited.value.args == expected

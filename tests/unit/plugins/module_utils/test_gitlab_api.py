@@ -3,7 +3,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The GitLab API client (module_utils/gitlab_api.py), in-process against the emulator."""
 
-import importlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,11 +12,7 @@ import pytest
 ADMIN_TOKEN = 'glpat-admin-token'
 ADMIN_API_ONLY_TOKEN = 'glpat-admin-api-only'
 GITLAB_PROFILES = ('16.10.0', '17.11.7', '18.6.2')
-
-
-@pytest.fixture
-def api(collections_path):
-    return importlib.import_module('ansible_collections.chatops.mattermost.plugins.module_utils.gitlab_api')
+MODULE_UTILS = 'gitlab_api'
 
 
 class Failed(Exception):

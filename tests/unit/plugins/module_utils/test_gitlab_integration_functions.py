@@ -8,10 +8,7 @@ import pytest
 from tests.emulators import gitlab_emulator
 
 
-@pytest.fixture
-def api(collections_path):
-    from ansible_collections.chatops.mattermost.plugins.module_utils import gitlab_api
-    return gitlab_api
+MODULE_UTILS = 'gitlab_api'
 
 
 @pytest.mark.parametrize('event, fields', [

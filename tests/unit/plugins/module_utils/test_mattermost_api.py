@@ -13,10 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from fake_mattermost import FakeMattermost  # noqa: E402  pylint: disable=wrong-import-position
 
 
-@pytest.fixture
-def api(collections_path):
-    from ansible_collections.chatops.mattermost.plugins.module_utils import mattermost_api
-    return mattermost_api
+MODULE_UTILS = 'mattermost_api'
 
 
 @pytest.mark.parametrize('site, expected', [
