@@ -336,9 +336,9 @@ def integration_argument_spec(**spec):
 
 
 def run_module(run, argument_spec, names=None, **module_kwargs):
-    """The ``main()`` of a Mattermost module: its ``argument_spec`` with the connection options (and check mode),
-    the values of the options in ``names`` (option: ``team``, ``channel`` or ``trigger``) checked by
-    :func:`name_problem` before anything is sent, then ``run`` (see :func:`execute`)."""
+    """The ``main()`` of a Mattermost module: its ``argument_spec`` with the connection options (and check mode);
+    ``names`` maps options to the kind of name they hold (``team``, ``channel`` or ``trigger``), checked by
+    :func:`name_problem` before anything is sent; then ``run`` (see :func:`execute`)."""
     module = AnsibleModule(argument_spec=mattermost_api_argument_spec(argument_spec), supports_check_mode=True,
                            **module_kwargs)
     for option, kind in sorted((names or {}).items()):
