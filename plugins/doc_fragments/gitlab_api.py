@@ -10,8 +10,6 @@ class ModuleDocFragment(object):
 
     # Connection and authentication options of the modules talking to GitLab's REST API.
     DOCUMENTATION = r"""
-notes:
-  - RV(requests) counts the HTTP requests the module sent to GitLab, also when it failed on an API error.
 options:
   api_url:
     description:

@@ -10,8 +10,6 @@ class ModuleDocFragment(object):
 
     # Connection options of the modules talking to Mattermost's REST API.
     DOCUMENTATION = r"""
-notes:
-  - RV(requests) counts the HTTP requests the module sent to Mattermost, also when it failed on an API error.
 options:
   mattermost_url:
     description:
