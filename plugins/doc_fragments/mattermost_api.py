@@ -38,3 +38,35 @@ options:
     type: int
     default: 30
 """
+
+    # The options incoming webhooks and slash commands share (mattermost_api.integration_argument_spec
+    # is their argument spec), and what both need.
+    INTEGRATION = r"""
+options:
+  team:
+    description: Name of the team.
+    type: str
+    required: true
+  description:
+    description: Its description. Compared only when given.
+    type: str
+  owner:
+    description:
+      - User name of the account that owns it, needed to create it (local mode has no C(/users/me)); the owner of
+        a webhook of a private channel must be a member of the channel. See M(chatops.mattermost.mattermost_user).
+    type: str
+  username:
+    description: User name its posts show (with C(ServiceSettings.EnablePostUsernameOverride)). Compared only when given.
+    type: str
+  icon_url:
+    description: Icon its posts show (with C(ServiceSettings.EnablePostIconOverride)). Compared only when given.
+    type: str
+  state:
+    description: Whether it exists.
+    type: str
+    default: present
+    choices: [present, absent]
+notes:
+  - Mattermost answers 501 when incoming webhooks (C(ServiceSettings.EnableIncomingWebhooks)) or slash commands
+    (C(ServiceSettings.EnableCommands)) are off.
+"""

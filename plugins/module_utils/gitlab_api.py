@@ -29,11 +29,12 @@ import secrets
 import socket
 import ssl
 import urllib.error
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, SSLValidationError, open_url
+from ansible_collections.chatops.mattermost.plugins.module_utils.api_run import APIError, normalize_base_url
 
 API_PREFIX = '/api/v4'
 # GitLab answers list endpoints such as /applications in one response. Should one
@@ -86,21 +87,7 @@ def ca_bundle_with(module, pem):
     return path
 
 
-def normalize_api_url(url):
-    """Return GitLab's base URL (no trailing slash, no ``/api/v4``) or raise ValueError."""
-    url = (url or '').strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ('http', 'https') or not parts.netloc:
-        raise ValueError(
-            "api_url must be GitLab's base URL such as https://gitlab.example.com, got %r" % url)
-    if parts.query or parts.fragment:
-        raise ValueError("api_url must not have a query string or fragment, got %r" % url)
-    base = url.rstrip('/')
-    base = re.sub(r'(/api/v4)+$', '', base).rstrip('/')
-    return base
-
-
-class GitLabAPIError(Exception):
+class GitLabAPIError(APIError):
     """A failed GitLab API call; ``str(err)`` is a message meant for the user.
 
     ``route_missing`` is true for a 404 of GitLab's catch-all API route
@@ -109,16 +96,11 @@ class GitLabAPIError(Exception):
     """
 
     def __init__(self, message, status=None, method=None, url=None, body=None, route_missing=False):
-        super(GitLabAPIError, self).__init__(message)
-        self.message = message
-        self.status = status
+        super(GitLabAPIError, self).__init__(message, status)
         self.method = method
         self.url = url
         self.body = body
         self.route_missing = route_missing
-
-    def __str__(self):
-        return self.message
 
 
 def _json_or_none(raw):
@@ -201,7 +183,8 @@ class GitLabClient(object):
         self.module = module
         params = module.params
         try:
-            self.base_url = normalize_api_url(params['api_url'])
+            self.base_url = normalize_base_url(params['api_url'], 'api_url',
+                                               "GitLab's base URL such as https://gitlab.example.com")
         except ValueError as err:
             module.fail_json(msg=to_native(err))
         self.api_url = self.base_url + API_PREFIX
@@ -451,21 +434,16 @@ class GitLabClient(object):
 # ---------------------------------------------------------------------- integrations
 # lib/api/helpers/integrations_helpers.rb, app/models/integrations/mattermost.rb and
 # base_chat_notification.rb: the Mattermost integrations' API slugs (hyphens), and
-# GitLab's event names for Mattermost notifications with their switch and channel fields.
+# GitLab's event names for Mattermost notifications with their switch and channel fields,
+# named by GitLab's own rules: IntegrationsHelper#integration_event_field_name
+# ("<event>_events", three events in the plural) and BaseChatNotification::EVENT_CHANNEL
+# ("<event>_channel").
 INTEGRATION_SLUGS = {'notifications': 'mattermost', 'slash_commands': 'mattermost-slash-commands'}
-MATTERMOST_EVENTS = {
-    'push': ('push_events', 'push_channel'),
-    'issue': ('issues_events', 'issue_channel'),
-    'confidential_issue': ('confidential_issues_events', 'confidential_issue_channel'),
-    'merge_request': ('merge_requests_events', 'merge_request_channel'),
-    'note': ('note_events', 'note_channel'),
-    'confidential_note': ('confidential_note_events', 'confidential_note_channel'),
-    'tag_push': ('tag_push_events', 'tag_push_channel'),
-    'pipeline': ('pipeline_events', 'pipeline_channel'),
-    'wiki_page': ('wiki_page_events', 'wiki_page_channel'),
-    'deployment': ('deployment_events', 'deployment_channel'),
-    'incident': ('incident_events', 'incident_channel'),
-}
+PLURAL_EVENT_FIELDS = ('merge_request', 'issue', 'confidential_issue')
+MATTERMOST_EVENTS = dict(
+    (event, ('%s%s_events' % (event, 's' if event in PLURAL_EVENT_FIELDS else ''), '%s_channel' % event))
+    for event in ('push', 'issue', 'confidential_issue', 'merge_request', 'note', 'confidential_note', 'tag_push',
+                  'pipeline', 'wiki_page', 'deployment', 'incident'))
 BRANCHES_TO_BE_NOTIFIED = ('default', 'protected', 'default_and_protected', 'all')
 LABELS_BEHAVIOURS = ('match_any', 'match_all')
 

@@ -30,12 +30,13 @@ import socket
 import ssl
 import urllib.error
 from http.client import HTTPConnection, HTTPException
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, SSLValidationError, open_url
 from ansible_collections.chatops.mattermost.plugins.module_utils import api_run
+from ansible_collections.chatops.mattermost.plugins.module_utils.api_run import unchanged
 
 API_PREFIX = '/api/v4'
 DEFAULT_SOCKET = '/run/mattermost/mattermost_local.socket'
@@ -65,27 +66,13 @@ def mattermost_api_argument_spec(spec=None):
     return arg_spec
 
 
-class MattermostAPIError(Exception):
+class MattermostAPIError(api_run.APIError):
     """A failed Mattermost API call; ``str(err)`` is a message meant for the user.
     ``error_id`` is Mattermost's message id (``app.team.get_by_name.missing.app_error``)."""
 
     def __init__(self, message, status=None, error_id=None):
-        super(MattermostAPIError, self).__init__(message)
-        self.message = message
-        self.status = status
+        super(MattermostAPIError, self).__init__(message, status)
         self.error_id = error_id
-
-    def __str__(self):
-        return self.message
-
-
-def normalize_url(url):
-    """Mattermost's site URL without a trailing slash or ``/api/v4``, or ValueError."""
-    url = (url or '').strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ('http', 'https') or not parts.netloc or parts.query or parts.fragment:
-        raise ValueError("mattermost_url must be Mattermost's site URL such as https://chat.example.com, got %r" % url)
-    return re.sub(r'(/api/v4)+/?$', '', url.rstrip('/')).rstrip('/')
 
 
 def mattermost_error(raw):
@@ -113,7 +100,11 @@ def differences(current, wanted):
 
 
 def name_problem(kind, name):
-    """Why ``name`` is not a valid team or channel name for Mattermost, or None."""
+    """Why ``name`` is not a valid team name, channel name or command trigger for Mattermost, or None."""
+    if kind == 'trigger':
+        if not TRIGGER.match(name or ''):
+            return 'trigger %r must be 1-128 characters without spaces and without the leading slash' % name
+        return None
     if kind == 'team':
         if not TEAM_NAME.match(name or ''):
             return ('team name %r must be 2-64 characters of lower-case letters, digits and hyphens, starting '
@@ -163,7 +154,8 @@ class MattermostClient(object):
             self.where = "Mattermost's local-mode socket %s" % self.socket_path
         else:
             try:
-                self.base_url = normalize_url(params['mattermost_url'])
+                self.base_url = api_run.normalize_base_url(params['mattermost_url'], 'mattermost_url',
+                                                           "Mattermost's site URL such as https://chat.example.com")
             except ValueError as err:
                 module.fail_json(msg=to_native(err))
             if not self.token:
@@ -317,11 +309,43 @@ class MattermostClient(object):
             raise MattermostAPIError('%s %r does not exist in %s' % (kind, value, self.where), status=404)
         return found
 
+    def existing_team(self, name):
+        """The team named ``name``; MattermostAPIError when there is none."""
+        return self.require('team', name, self.team(name))
+
+    def existing_channel(self, team, name):
+        """The channel named ``name`` (archived or not) of ``team`` (an existing_team answer); MattermostAPIError
+        when there is none."""
+        return self.require('channel', '%s/%s' % (team['name'], name), self.channel(team['id'], name))
+
 
 def execute(module, run):
     """Run ``run(module, client)`` with a client of this module's Mattermost and exit
     with its result and the request count, or fail with the client's message."""
     api_run.execute(module, MattermostClient(module), run, MattermostAPIError)
+
+
+STATE_OPTION = dict(type='str', default='present', choices=['present', 'absent'])
+
+
+def integration_argument_spec(**spec):
+    """The options of an incoming webhook or slash command module: ``spec``, ``team`` and ``state``, and those
+    the ``mattermost_api.integration`` doc fragment describes."""
+    return dict(spec, team=dict(type='str', required=True), description=dict(type='str'), owner=dict(type='str'),
+                username=dict(type='str'), icon_url=dict(type='str'), state=STATE_OPTION)
+
+
+def run_module(run, argument_spec, names=None, **module_kwargs):
+    """The ``main()`` of a Mattermost module: its ``argument_spec`` with the connection options (and check mode);
+    ``names`` maps options to the kind of name they hold (``team``, ``channel`` or ``trigger``), checked by
+    :func:`name_problem` before anything is sent; then ``run`` (see :func:`execute`)."""
+    module = AnsibleModule(argument_spec=mattermost_api_argument_spec(argument_spec), supports_check_mode=True,
+                           **module_kwargs)
+    for option, kind in sorted((names or {}).items()):
+        problem = name_problem(kind, module.params[option])
+        if problem:
+            module.fail_json(msg=problem)
+    execute(module, run)
 
 
 def diff_of(before, after):
@@ -334,13 +358,26 @@ def given(wanted):
     return dict((k, v) for k, v in wanted.items() if v is not None)
 
 
+def drift_diff(current, wanted, keys):
+    """The diff of ``keys`` from their values in ``current`` to those in ``wanted``."""
+    return diff_of(dict((k, current.get(k)) for k in keys), dict((k, wanted[k]) for k in keys))
+
+
+def record_create(module, client, result, path, body, shown, publish):
+    """``result`` records the creation of what was absent (the diff shows ``shown``), by ``POST path`` of ``body``
+    unless in check mode; ``publish(result, answer)`` puts Mattermost's answer in the result. Returns ``result``."""
+    result.update(changed=True, action='create', drift=['absent'], diff=diff_of({}, shown))
+    if not module.check_mode:
+        publish(result, client.request('POST', path, data=body, expected=(201,)))
+    return result
+
+
 def record_update(result, current, wanted):
     """The keys of ``wanted`` that differ in ``current``; when some do, ``result`` records an update of them
     (changed, action, drift and the diff of just those keys)."""
     drift = differences(current, wanted)
     if drift:
-        result.update(changed=True, action='update', drift=drift,
-                      diff=diff_of(dict((k, current.get(k)) for k in drift), dict((k, wanted[k]) for k in drift)))
+        result.update(changed=True, action='update', drift=drift, diff=drift_diff(current, wanted, drift))
     return drift
 
 
@@ -360,6 +397,25 @@ def owner_id(client, owner, what):
     return client.require('user', owner, client.user(owner))['id']
 
 
+def reconcile_integration(module, client, result, path, found, wanted, create, publish, whole=dict,
+                          update_status=200):
+    """The life cycle incoming webhooks and slash commands share in Mattermost, when present (absent:
+    :func:`delete_present`): created by ``POST path`` of the attributes asked for (``wanted``, None: left alone)
+    and ``create()`` (where it goes, its owner: asked only then, before anything changes); changed by
+    ``PUT path/<id>`` of the whole record (``whole(found)``) with the attributes that differ replaced, Mattermost
+    answering ``update_status``. ``publish(result, record)`` puts what was found, created or changed in
+    ``result``, which is returned."""
+    if found is None:
+        return record_create(module, client, result, path, dict(given(wanted), **create()), given(wanted), publish)
+    publish(result, found)
+    drift = record_update(result, found, wanted)
+    if drift and not module.check_mode:
+        body = whole(found)
+        body.update((k, wanted[k]) for k in drift)
+        publish(result, client.request('PUT', '%s/%s' % (path, found['id']), data=body, expected=(update_status,)))
+    return result
+
+
 def reconcile_archivable(module, client, kind, found, wanted, create_body, identity=None):
     """The life cycle teams and channels share in Mattermost: archived (``delete_at`` set) by
     ``DELETE /<kind>s/<id>``, brought back by ``POST .../restore``, created by ``POST /<kind>s``, changed by
@@ -367,8 +423,7 @@ def reconcile_archivable(module, client, kind, found, wanted, create_body, ident
     the values asked for (None: left alone). Returns the module's result, the object under ``kind``."""
     base = '/%ss' % kind
     identity = identity or {}
-    result = dict(changed=False, action='none', drift=[])
-    result[kind] = found or {}
+    result = unchanged(**{kind: found or {}})
     if module.params['state'] == 'absent':
         if found and not found.get('delete_at'):
             result.update(changed=True, action='archive', drift=['archived'],
@@ -377,10 +432,8 @@ def reconcile_archivable(module, client, kind, found, wanted, create_body, ident
                 client.request('DELETE', '%s/%s' % (base, found['id']))
         return result
     if found is None:
-        result.update(changed=True, action='create', drift=['absent'], diff=diff_of({}, create_body))
-        if not module.check_mode:
-            result[kind] = client.request('POST', base, data=create_body, expected=(201,))
-        return result
+        return record_create(module, client, result, base, create_body, create_body,
+                             lambda res, created: res.update({kind: created}))
     drift = differences(found, wanted)
     if found.get('delete_at'):
         drift.insert(0, 'archived')
@@ -388,7 +441,7 @@ def reconcile_archivable(module, client, kind, found, wanted, create_body, ident
         return result
     attributes = [k for k in drift if k != 'archived']
     result.update(changed=True, action='restore' if 'archived' in drift else 'update', drift=drift,
-                  diff=diff_of(dict((k, found.get(k)) for k in attributes), dict((k, wanted[k]) for k in attributes)))
+                  diff=drift_diff(found, wanted, attributes))
     if module.check_mode:
         return result
     current = found

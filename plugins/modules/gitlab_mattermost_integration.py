@@ -160,7 +160,7 @@ import os
 from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.chatops.mattermost.plugins.module_utils.api_run import execute
+from ansible_collections.chatops.mattermost.plugins.module_utils.api_run import execute, unchanged
 from ansible_collections.chatops.mattermost.plugins.module_utils.gitlab_api import (
     GITLAB_API_MUTUALLY_EXCLUSIVE, INTEGRATION_SLUGS, MATTERMOST_EVENTS, GitLabAPIError, GitLabClient,
     allowlist_with, gitlab_api_argument_spec, integration_drift, notification_settings, resource_path)
@@ -199,7 +199,7 @@ def run(module, client):
     except ValueError as err:
         module.fail_json(msg=str(err))
     path = '%s/integrations/%s' % (base, slug)
-    result = dict(changed=False, action='none', drift=[], integration={})
+    result = unchanged(integration={})
     try:
         current, dummy = client.request('GET', path)
     except GitLabAPIError as err:

@@ -56,35 +56,25 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-action:
-  description: V(none), V(create), V(restore), V(update) or V(archive).
-  returned: always
-  type: str
-drift:
-  description: Attributes that differed.
-  returned: always
-  type: list
-  elements: str
+action: {description: What the module did (see the notes)., returned: always, type: str, choices: [none, create, restore, update, archive]}
 channel:
   description: The channel as Mattermost answers; empty in check mode for a new channel.
   returned: always
   type: dict
-requests:
-  description: HTTP requests sent to Mattermost.
-  returned: always
-  type: int
+drift: {description: What differed (see the notes)., returned: always, type: list, elements: str,
+        choices: [absent, archived, display_name, type, purpose, header]}
+requests: {description: HTTP requests sent to Mattermost (see the notes)., returned: always, type: int}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.chatops.mattermost.plugins.module_utils.mattermost_api import (
-    execute, mattermost_api_argument_spec, name_problem, reconcile_archivable)
+    STATE_OPTION, reconcile_archivable, run_module)
 
 TYPES = {'public': 'O', 'private': 'P'}
 
 
 def run(module, client):
     p = module.params
-    team = client.require('team', p['team'], client.team(p['team']))
+    team = client.existing_team(p['team'])
     body = dict(team_id=team['id'], name=p['name'], display_name=p['display_name'] or p['name'],
                 type=TYPES[p['type'] or 'public'], purpose=p['purpose'] or '', header=p['header'] or '')
     wanted = dict(display_name=p['display_name'], type=TYPES.get(p['type']), purpose=p['purpose'],
@@ -93,22 +83,15 @@ def run(module, client):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=mattermost_api_argument_spec(dict(
-            team=dict(type='str', required=True),
-            name=dict(type='str', required=True),
-            display_name=dict(type='str'),
-            type=dict(type='str', choices=list(TYPES)),
-            purpose=dict(type='str'),
-            header=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        )),
-        supports_check_mode=True,
-    )
-    problem = name_problem('channel', module.params['name'])
-    if problem:
-        module.fail_json(msg=problem)
-    execute(module, run)
+    run_module(run, dict(
+        team=dict(type='str', required=True),
+        name=dict(type='str', required=True),
+        display_name=dict(type='str'),
+        type=dict(type='str', choices=list(TYPES)),
+        purpose=dict(type='str'),
+        header=dict(type='str'),
+        state=STATE_OPTION,
+    ), names=dict(name='channel'))
 
 
 if __name__ == '__main__':

@@ -14,18 +14,13 @@ description:
   - Creates, updates or deletes a team's custom slash command, found by team and trigger word, and returns the
     token Mattermost sends with every call (what GitLab's Mattermost slash-commands integration needs).
   - The token is a secret; run the task with C(no_log) when it is registered.
-  - Needs C(ServiceSettings.EnableCommands) on (Mattermost answers 501 otherwise).
 author:
   - chatops.mattermost maintainers (!UNKNOWN)
-extends_documentation_fragment: [chatops.mattermost.mattermost_api, chatops.mattermost.attributes]
+extends_documentation_fragment: [chatops.mattermost.mattermost_api, chatops.mattermost.mattermost_api.integration, chatops.mattermost.attributes]
 attributes:
   diff_mode:
     details: The token never appears in the diff.
 options:
-  team:
-    description: Name of the team.
-    type: str
-    required: true
   trigger:
     description: The trigger word, without the slash (V(gitlab) for C(/gitlab)).
     type: str
@@ -41,20 +36,8 @@ options:
     type: str
     default: post
     choices: [post, get]
-  owner:
-    description: User name of the account that owns the command (needed to create it).
-    type: str
   display_name:
     description: Title shown in the list of commands. Compared only when given.
-    type: str
-  description:
-    description: Description. Compared only when given.
-    type: str
-  username:
-    description: User name the answers show (with C(EnablePostUsernameOverride)). Compared only when given.
-    type: str
-  icon_url:
-    description: Icon of the answers (with C(EnablePostIconOverride)). Compared only when given.
     type: str
   auto_complete:
     description: Whether the command shows in the autocomplete list.
@@ -66,11 +49,6 @@ options:
   auto_complete_hint:
     description: Autocomplete hint. Compared only when given.
     type: str
-  state:
-    description: Whether the command exists.
-    type: str
-    default: present
-    choices: [present, absent]
 """
 
 EXAMPLES = r"""
@@ -88,32 +66,23 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-action:
-  description: V(none), V(create), V(update) or V(delete).
-  returned: always
-  type: str
-drift:
-  description: Attributes that differed.
-  returned: always
-  type: list
-  elements: str
-token:
-  description: The command's token; empty when absent or in check mode for a new command.
-  returned: always
-  type: str
+action: {description: What the module did (see the notes)., returned: always, type: str, choices: [none, create, update, delete]}
 command:
   description: The command as Mattermost answers, without its token.
   returned: always
   type: dict
-requests:
-  description: HTTP requests sent to Mattermost.
+drift: {description: What differed (see the notes)., returned: always, type: list, elements: str,
+        choices: [absent, present, url, method, display_name, description, username, icon_url, auto_complete,
+                 auto_complete_desc, auto_complete_hint]}
+requests: {description: HTTP requests sent to Mattermost (see the notes)., returned: always, type: int}
+token:
+  description: The command's token; empty when absent or in check mode for a new command.
   returned: always
-  type: int
+  type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.chatops.mattermost.plugins.module_utils.mattermost_api import (
-    TRIGGER, delete_present, diff_of, execute, given, mattermost_api_argument_spec, owner_id, record_update)
+    delete_present, integration_argument_spec, owner_id, reconcile_integration, run_module, unchanged)
 
 METHODS = {'post': 'P', 'get': 'G'}
 
@@ -124,11 +93,11 @@ def without_token(command):
 
 def run(module, client):
     p = module.params
-    team = client.require('team', p['team'], client.team(p['team']))
+    team = client.existing_team(p['team'])
     found = [c for c in client.request('GET', '/commands', query={'team_id': team['id'], 'custom_only': 'true'}) or []
              if c.get('trigger') == p['trigger'] and not c.get('delete_at')]
     command = found[0] if found else None
-    result = dict(changed=False, action='none', drift=[], token='', command=without_token(command))
+    result = unchanged(token='', command=without_token(command))
     if p['state'] == 'absent':
         return delete_present(module, client, result, command, '/commands/%s',
                               dict(trigger=p['trigger']))
@@ -136,50 +105,24 @@ def run(module, client):
                   description=p['description'], username=p['username'], icon_url=p['icon_url'],
                   auto_complete=p['auto_complete'], auto_complete_desc=p['auto_complete_desc'],
                   auto_complete_hint=p['auto_complete_hint'])
-    if command is None:
-        body = dict(given(wanted), team_id=team['id'], trigger=p['trigger'],
-                    creator_id=owner_id(client, p['owner'], 'the command /%s' % p['trigger']))
-        result.update(changed=True, action='create', drift=['absent'], diff=diff_of({}, given(wanted)))
-        if not module.check_mode:
-            command = client.request('POST', '/commands', data=body, expected=(201,))
-            result.update(token=command.get('token', ''), command=without_token(command))
-        return result
-    result['token'] = command.get('token', '')
-    drift = record_update(result, command, wanted)
-    if not drift:
-        return result
-    if not module.check_mode:
-        body = dict(command)
-        body.update((k, wanted[k]) for k in drift)
-        command = client.request('PUT', '/commands/%s' % command['id'], data=body)
-        result.update(token=command.get('token', result['token']), command=without_token(command))
-    return result
+    return reconcile_integration(
+        module, client, result, '/commands', command, wanted,
+        create=lambda: dict(team_id=team['id'], trigger=p['trigger'],
+                            creator_id=owner_id(client, p['owner'], 'the command /%s' % p['trigger'])),
+        # The token stays what it was when an answer leaves it out.
+        publish=lambda res, found: res.update(token=found.get('token') or res['token'], command=without_token(found)))
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=mattermost_api_argument_spec(dict(
-            team=dict(type='str', required=True),
-            trigger=dict(type='str', required=True, no_log=False),
-            url=dict(type='str'),
-            method=dict(type='str', default='post', choices=list(METHODS)),
-            owner=dict(type='str'),
-            display_name=dict(type='str'),
-            description=dict(type='str'),
-            username=dict(type='str'),
-            icon_url=dict(type='str'),
-            auto_complete=dict(type='bool', default=True),
-            auto_complete_desc=dict(type='str'),
-            auto_complete_hint=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        )),
-        required_if=[('state', 'present', ['url'])],
-        supports_check_mode=True,
-    )
-    if not TRIGGER.match(module.params['trigger']):
-        module.fail_json(msg='trigger %r must be 1-128 characters without spaces and without the leading slash'
-                             % module.params['trigger'])
-    execute(module, run)
+    run_module(run, integration_argument_spec(
+        trigger=dict(type='str', required=True, no_log=False),
+        url=dict(type='str'),
+        method=dict(type='str', default='post', choices=list(METHODS)),
+        display_name=dict(type='str'),
+        auto_complete=dict(type='bool', default=True),
+        auto_complete_desc=dict(type='str'),
+        auto_complete_hint=dict(type='str'),
+    ), names=dict(trigger='trigger'), required_if=[('state', 'present', ['url'])])
 
 
 if __name__ == '__main__':

@@ -43,28 +43,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-action:
-  description: V(none), V(create), V(restore), V(update) or V(archive).
-  returned: always
-  type: str
-drift:
-  description: Attributes that differed (V(display_name), V(type), V(archived)).
-  returned: always
-  type: list
-  elements: str
+action: {description: What the module did (see the notes)., returned: always, type: str, choices: [none, create, restore, update, archive]}
+drift: {description: What differed (see the notes)., returned: always, type: list, elements: str,
+        choices: [absent, archived, display_name, type]}
+requests: {description: HTTP requests sent to Mattermost (see the notes)., returned: always, type: int}
 team:
   description: The team as Mattermost answers (id, name, display_name, type, delete_at...); empty in check mode for a new team.
   returned: always
   type: dict
-requests:
-  description: HTTP requests sent to Mattermost.
-  returned: always
-  type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.chatops.mattermost.plugins.module_utils.mattermost_api import (
-    execute, mattermost_api_argument_spec, name_problem, reconcile_archivable)
+    STATE_OPTION, reconcile_archivable, run_module)
 
 TYPES = {'open': 'O', 'invite': 'I'}
 
@@ -78,19 +68,12 @@ def run(module, client):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=mattermost_api_argument_spec(dict(
-            name=dict(type='str', required=True),
-            display_name=dict(type='str'),
-            type=dict(type='str', choices=list(TYPES)),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        )),
-        supports_check_mode=True,
-    )
-    problem = name_problem('team', module.params['name'])
-    if problem:
-        module.fail_json(msg=problem)
-    execute(module, run)
+    run_module(run, dict(
+        name=dict(type='str', required=True),
+        display_name=dict(type='str'),
+        type=dict(type='str', choices=list(TYPES)),
+        state=STATE_OPTION,
+    ), names=dict(name='team'))
 
 
 if __name__ == '__main__':

@@ -43,30 +43,20 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-action:
-  description: V(none), V(create) or V(activate).
-  returned: always
-  type: str
-drift:
-  description: V(absent) or V(deactivated).
-  returned: always
-  type: list
-  elements: str
+action: {description: What the module did (see the notes)., returned: always, type: str, choices: [none, create, activate]}
+drift: {description: What differed (see the notes)., returned: always, type: list, elements: str,
+        choices: [absent, deactivated]}
+requests: {description: HTTP requests sent to Mattermost (see the notes)., returned: always, type: int}
 user:
   description: Id, username and email of the user; empty in check mode for a new user.
   returned: always
   type: dict
-requests:
-  description: HTTP requests sent to Mattermost.
-  returned: always
-  type: int
 """
 
 import secrets
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.chatops.mattermost.plugins.module_utils.mattermost_api import (
-    diff_of, execute, mattermost_api_argument_spec)
+    diff_of, record_create, run_module, unchanged)
 
 
 def public(user):
@@ -76,15 +66,13 @@ def public(user):
 def run(module, client):
     p = module.params
     user = client.user(p['username'])
-    result = dict(changed=False, action='none', drift=[], user=public(user))
+    result = unchanged(user=public(user))
     if user is None:
         body = dict(username=p['username'], email=p['email'], first_name=p['first_name'],
                     password=secrets.token_urlsafe(32) + 'aA1!')
-        result.update(changed=True, action='create', drift=['absent'],
-                      diff=diff_of({}, dict(username=p['username'], email=p['email'])))
-        if not module.check_mode:
-            result['user'] = public(client.request('POST', '/users', data=body, expected=(201,)))
-    elif user.get('delete_at'):
+        return record_create(module, client, result, '/users', body, dict(username=p['username'], email=p['email']),
+                             lambda res, created: res.update(user=public(created)))
+    if user.get('delete_at'):
         result.update(changed=True, action='activate', drift=['deactivated'],
                       diff=diff_of(dict(active=False), dict(active=True)))
         if not module.check_mode:
@@ -94,15 +82,11 @@ def run(module, client):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=mattermost_api_argument_spec(dict(
-            username=dict(type='str', required=True),
-            email=dict(type='str', required=True),
-            first_name=dict(type='str', default=''),
-        )),
-        supports_check_mode=True,
-    )
-    execute(module, run)
+    run_module(run, dict(
+        username=dict(type='str', required=True),
+        email=dict(type='str', required=True),
+        first_name=dict(type='str', default=''),
+    ))
 
 
 if __name__ == '__main__':

@@ -1734,6 +1734,16 @@ for _kind, _plural in (("project", "projects"), ("group", "groups")):
                                  r"(mattermost|mattermost-slash-commands)"), _integration_route(_func, _kind)))
 
 
+def send_json(handler, status, body=None):
+    """Answer ``handler``'s request (a BaseHTTPRequestHandler) with ``status`` and ``body`` as JSON (None: empty)."""
+    payload = json.dumps(body).encode() if body is not None else b""
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
 class BackgroundServers:
     """Socket servers (``self.servers``) each served from a daemon thread."""
 

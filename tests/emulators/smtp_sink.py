@@ -20,9 +20,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 try:
-    from .gitlab_emulator import BackgroundServers, listener_arguments, serve_until_interrupted
+    from .gitlab_emulator import BackgroundServers, listener_arguments, send_json, serve_until_interrupted
 except ImportError:  # run as a script: python3 smtp_sink.py
-    from gitlab_emulator import BackgroundServers, listener_arguments, serve_until_interrupted
+    from gitlab_emulator import BackgroundServers, listener_arguments, send_json, serve_until_interrupted
 
 
 class SMTPSession(socketserver.StreamRequestHandler):
@@ -177,23 +177,15 @@ class _MessagesHTTP(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
-    def _send(self, status, body):
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
     def do_GET(self):
         if self.path.rstrip("/") != "/messages":
-            self._send(404, {"error": "not found"})
+            send_json(self, 404, {"error": "not found"})
             return
-        self._send(200, self.server.sink.messages)
+        send_json(self, 200, self.server.sink.messages)
 
     def do_DELETE(self):
         self.server.sink.clear()
-        self._send(200, [])
+        send_json(self, 200, [])
 
 
 class SMTPSink(BackgroundServers):

@@ -43,7 +43,6 @@ phase services "${WORLD_DIR}/services.sh" up
 link_collection
 
 primary="$(awk '!/^#/ && NF {print $1; exit}' "${WORLD_DIR}/mattermost-builds.txt")"
-sha="$(cut -d' ' -f1 "${CHATOPS_CACHE}/mattermost/dist/${primary}/mattermost-team-${primary}-linux-amd64.tar.gz.sha256")"
 # The upgrade scenario's extra releases: the first real build after the
 # primary one (older, upgraded from) and the first `broken` one.
 old_mm="$(awk -v p="${primary}" '!/^#/ && NF == 3 && $1 != p {print $1; exit}' "${WORLD_DIR}/mattermost-builds.txt")"
@@ -57,24 +56,27 @@ mm_sha() {
     cut -d' ' -f1 "${CHATOPS_CACHE}/mattermost/dist/$1/mattermost-team-$1-linux-amd64.tar.gz.sha256"
   fi
 }
+# release_env NAME VERSION: world.env's CHATOPS_MM<NAME>_VERSION and CHATOPS_MM<NAME>_SHA256 of a
+# release (both empty when there is none).
+release_env() {
+  printf "export CHATOPS_MM%s_VERSION='%s'\nexport CHATOPS_MM%s_SHA256='%s'\n" "$1" "$2" "$1" "$(mm_sha "$2")"
+}
+# The primary release must have been built; the others' variables are empty when they were not.
+mm_sha "${primary}" >/dev/null
 cat >"${CHATOPS_CACHE}/world.env" <<ENV
 export CHATOPS_CACHE='${CHATOPS_CACHE}'
 export CHATOPS_MM_BASE_IMAGE='${BASE_IMAGE}'
 $(for suite in ${DEBIAN_SUITES}; do
     printf "export CHATOPS_MM_BASE_IMAGE_%s='%s'\n" "${suite^^}" "$(base_image "${suite}")"
   done)
-export CHATOPS_MM_VERSION='${primary}'
-export CHATOPS_MM_SHA256='${sha}'
+$(release_env '' "${primary}")
 export CHATOPS_MM_DOWNLOAD_BASE='http://artifacts.test'
 export CHATOPS_MM_WORLD_CA='${CHATOPS_CACHE}/world-tls/ca.crt'
 export CHATOPS_MM_TEST_NETWORK='${TEST_NETWORK}'
 export ANSIBLE_COLLECTIONS_PATH='${COLLECTIONS_DIR}'
-export CHATOPS_MM_OLD_VERSION='${old_mm}'
-export CHATOPS_MM_OLD_SHA256='$(mm_sha "${old_mm}")'
-export CHATOPS_MM_BROKEN_VERSION='${broken_mm}'
-export CHATOPS_MM_BROKEN_SHA256='$(mm_sha "${broken_mm}")'
-export CHATOPS_MM_BUTTON_VERSION='${button_mm}'
-export CHATOPS_MM_BUTTON_SHA256='$(mm_sha "${button_mm}")'
+$(release_env _OLD "${old_mm}")
+$(release_env _BROKEN "${broken_mm}")
+$(release_env _BUTTON "${button_mm}")
 ENV
 log "world is up; phases:"
 cat "${PHASE_LOG}" >&2

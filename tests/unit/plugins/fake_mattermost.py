@@ -13,9 +13,10 @@ import json
 import re
 import secrets
 import socketserver
-import threading
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.emulators.gitlab_emulator import BackgroundServers, send_json
 
 
 def new_id():
@@ -41,14 +42,6 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def _send(self, status, body=None):
-        raw = json.dumps(body).encode() if body is not None else b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
     def _body(self):
         length = int(self.headers.get("Content-Length") or 0)
         return json.loads(self.rfile.read(length)) if length else {}
@@ -64,11 +57,11 @@ class Handler(BaseHTTPRequestHandler):
                 if match and method == self.command:
                     status, body = func(state, query, self._body() if method in ("POST", "PUT") else {},
                                         *[unquote(g) for g in match.groups()])
-                    self._send(status, body)
+                    send_json(self, status, body)
                     return
             raise AppError(404, "api.context.404.app_error", "Sorry, we could not find the page.")
         except AppError as err:
-            self._send(err.status, err.body)
+            send_json(self, err.status, err.body)
 
     do_GET = do_POST = do_PUT = do_DELETE = _dispatch
 
@@ -246,14 +239,13 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
-class FakeMattermost:
+class FakeMattermost(BackgroundServers):
+    """Serves from a daemon thread as soon as it is made; ``stop()`` ends it."""
+
     def __init__(self, path):
         self.path = path
         self.state = State()
-        self.server = Server(path, Handler)
-        self.server.state = self.state
-        threading.Thread(target=self.server.serve_forever, kwargs=dict(poll_interval=0.05), daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        server = Server(path, Handler)
+        server.state = self.state
+        self.servers = [server]
+        self.start()

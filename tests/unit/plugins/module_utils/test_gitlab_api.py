@@ -3,7 +3,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The GitLab API client (module_utils/gitlab_api.py), in-process against the emulator."""
 
-import importlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,11 +12,7 @@ import pytest
 ADMIN_TOKEN = 'glpat-admin-token'
 ADMIN_API_ONLY_TOKEN = 'glpat-admin-api-only'
 GITLAB_PROFILES = ('16.10.0', '17.11.7', '18.6.2')
-
-
-@pytest.fixture
-def api(collections_path):
-    return importlib.import_module('ansible_collections.chatops.mattermost.plugins.module_utils.gitlab_api')
+MODULE_UTILS = 'gitlab_api'
 
 
 class Failed(Exception):
@@ -37,24 +32,6 @@ class FakeModule(object):
 
 def client(api, url, **params):
     return api.GitLabClient(FakeModule(api_url=url, **params))
-
-
-@pytest.mark.parametrize('given, expected', [
-    ('https://gitlab.example.com', 'https://gitlab.example.com'),
-    ('https://gitlab.example.com/', 'https://gitlab.example.com'),
-    ('https://gitlab.example.com/api/v4', 'https://gitlab.example.com'),
-    ('https://gitlab.example.com/api/v4/', 'https://gitlab.example.com'),
-    (' http://example.com/gitlab/ ', 'http://example.com/gitlab'),
-    ('http://example.com:8080/gitlab/api/v4', 'http://example.com:8080/gitlab'),
-])
-def test_normalize_api_url(api, given, expected):
-    assert api.normalize_api_url(given) == expected
-
-
-@pytest.mark.parametrize('bad', ['gitlab.example.com', 'ftp://gitlab', 'https://', 'https://x/?a=b', ''])
-def test_normalize_api_url_rejects(api, bad):
-    with pytest.raises(ValueError):
-        api.normalize_api_url(bad)
 
 
 @pytest.mark.parametrize('body, expected', [

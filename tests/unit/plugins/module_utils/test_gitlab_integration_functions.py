@@ -5,11 +5,28 @@
 
 import pytest
 
+from tests.emulators import gitlab_emulator
 
-@pytest.fixture
-def api(collections_path):
-    from ansible_collections.chatops.mattermost.plugins.module_utils import gitlab_api
-    return gitlab_api
+
+MODULE_UTILS = 'gitlab_api'
+
+
+@pytest.mark.parametrize('event, fields', [
+    ('push', ('push_events', 'push_channel')),
+    ('issue', ('issues_events', 'issue_channel')),
+    ('confidential_issue', ('confidential_issues_events', 'confidential_issue_channel')),
+    ('merge_request', ('merge_requests_events', 'merge_request_channel')),
+    ('confidential_note', ('confidential_note_events', 'confidential_note_channel')),
+    ('tag_push', ('tag_push_events', 'tag_push_channel')),
+    ('wiki_page', ('wiki_page_events', 'wiki_page_channel')),
+])
+def test_mattermost_event_fields(api, event, fields):
+    assert api.MATTERMOST_EVENTS[event] == fields
+
+
+def test_mattermost_events_are_the_emulators(api):
+    """The module's names, built by GitLab's rules, are the switch and channel fields the emulator spells out."""
+    assert dict(api.MATTERMOST_EVENTS.values()) == gitlab_emulator.MATTERMOST_EVENTS
 
 
 @pytest.mark.parametrize('kind, ident, expected', [

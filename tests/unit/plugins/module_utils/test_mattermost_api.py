@@ -13,27 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from fake_mattermost import FakeMattermost  # noqa: E402  pylint: disable=wrong-import-position
 
 
-@pytest.fixture
-def api(collections_path):
-    from ansible_collections.chatops.mattermost.plugins.module_utils import mattermost_api
-    return mattermost_api
-
-
-@pytest.mark.parametrize('url, expected', [
-    ('https://chat.example.com', 'https://chat.example.com'),
-    ('https://chat.example.com/', 'https://chat.example.com'),
-    ('https://chat.example.com/api/v4/', 'https://chat.example.com'),
-    ('http://10.0.0.5:8065', 'http://10.0.0.5:8065'),
-    ('https://example.com/chat', 'https://example.com/chat'),
-])
-def test_normalize_url(api, url, expected):
-    assert api.normalize_url(url) == expected
-
-
-@pytest.mark.parametrize('url', ['chat.example.com', 'ftp://chat.example.com', 'https://chat.example.com/?a=1', ''])
-def test_normalize_url_refuses(api, url):
-    with pytest.raises(ValueError, match="site URL"):
-        api.normalize_url(url)
+MODULE_UTILS = 'mattermost_api'
 
 
 @pytest.mark.parametrize('site, expected', [
@@ -60,6 +40,8 @@ def test_differences(api, current, wanted, expected):
     ('team', 'admin', 'reserved'), ('team', 'dev-', 'must be 2-64'),
     ('channel', 'app-events', None), ('channel', 'app_events_', None), ('channel', '-x', 'must be 1-64'),
     ('channel', 'App', 'must be 1-64'),
+    ('trigger', 'gitlab', None), ('trigger', 'x' * 128, None), ('trigger', '/gitlab', 'without the leading slash'),
+    ('trigger', 'git lab', 'without spaces'), ('trigger', '', '1-128'), ('trigger', 'x' * 129, '1-128'),
 ])
 def test_name_problem(api, kind, name, problem):
     found = api.name_problem(kind, name)
@@ -139,3 +121,101 @@ def test_https_unreachable(api):
     client = api.MattermostClient(FakeModule(mattermost_url='http://127.0.0.1:9', mattermost_token='t'))
     with pytest.raises(api.MattermostAPIError, match='Could not reach Mattermost at http://127.0.0.1:9'):
         client.team('dev')
+
+
+def test_mattermost_url_is_checked(api):
+    with pytest.raises(AssertionError, match="mattermost_url must be Mattermost's site URL such as https://chat"):
+        api.MattermostClient(FakeModule(mattermost_url='chat.example.test', mattermost_token='t'))
+
+
+@pytest.mark.parametrize('current, wanted, keys, expected', [
+    (dict(a=1, b=2), dict(a=3, b=2), ['a'], dict(before=dict(a=1), after=dict(a=3))),
+    (dict(a=1), dict(a=1, b=2), ['b'], dict(before=dict(b=None), after=dict(b=2))),
+    (dict(a=1), dict(a=1), [], dict(before={}, after={})),
+])
+def test_drift_diff(api, current, wanted, keys, expected):
+    assert api.drift_diff(current, wanted, keys) == expected
+
+
+class Recorder(object):
+    """What the life-cycle functions use of MattermostClient: the requests, answered with a copy of the body."""
+
+    def __init__(self):
+        self.sent = []
+
+    def request(self, method, path, data=None, expected=(200,), query=None):
+        self.sent.append((method, path, data, expected))
+        return dict(data or {}, id='new') if method == 'POST' else dict(data or {})
+
+
+class LifeCycleModule(object):
+    def __init__(self, check_mode=False, **params):
+        self.check_mode = check_mode
+        self.params = dict(params)
+
+
+def publish(result, found):
+    result['thing'] = found
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_record_create(api, check_mode):
+    client = Recorder()
+    result = api.record_create(LifeCycleModule(check_mode), client, api.unchanged(thing={}), '/things',
+                               dict(name='x', secret='s'), dict(name='x'), publish)
+    assert (result['changed'], result['action'], result['drift']) == (True, 'create', ['absent'])
+    assert result['diff'] == dict(before={}, after=dict(name='x'))
+    if check_mode:
+        assert (client.sent, result['thing']) == ([], {})
+    else:
+        assert client.sent == [('POST', '/things', dict(name='x', secret='s'), (201,))]
+        assert result['thing'] == dict(name='x', secret='s', id='new')
+
+
+FOUND = dict(id='h1', channel_id='c1', display_name='GitLab', username='gitlab', icon_url='', token='t')
+
+
+@pytest.mark.parametrize('found, wanted, check_mode, action, drift, sent', [
+    # absent: created with what was asked and create()
+    (None, dict(display_name='GitLab', username=None), False, 'create', ['absent'],
+     [('POST', '/things', dict(display_name='GitLab', channel_id='c1'), (201,))]),
+    (None, dict(display_name='GitLab', username=None), True, 'create', ['absent'], []),
+    # present and as asked (None: left alone)
+    (FOUND, dict(display_name='GitLab', username=None), False, 'none', [], []),
+    # present and different: the whole record, with what differs replaced
+    (FOUND, dict(display_name='GitLab', username='GitLab', icon_url='x'), False, 'update', ['icon_url', 'username'],
+     [('PUT', '/things/h1', dict(FOUND, username='GitLab', icon_url='x'), (201,))]),
+    (FOUND, dict(username='GitLab'), True, 'update', ['username'], []),
+])
+def test_reconcile_integration(api, found, wanted, check_mode, action, drift, sent):
+    client = Recorder()
+    result = api.reconcile_integration(LifeCycleModule(check_mode), client, api.unchanged(thing={}), '/things', found,
+                                       wanted, create=lambda: dict(channel_id='c1'), publish=publish,
+                                       update_status=201)
+    assert (result['action'], result['drift'], result['changed']) == (action, drift, action != 'none')
+    assert client.sent == sent
+    if sent:
+        assert result['thing'] == client.request(*sent[-1][:3])
+    else:
+        assert result['thing'] == (found or {})
+
+
+def test_reconcile_integration_asks_create_only_to_create(api):
+    def create():
+        raise AssertionError('create() called for a record that exists')
+    result = api.reconcile_integration(LifeCycleModule(), Recorder(), api.unchanged(thing={}), '/things', FOUND,
+                                       dict(display_name='GitLab'), create=create, publish=publish)
+    assert result['action'] == 'none'
+
+
+def test_integration_options_are_documented(api, collections_path):
+    """integration_argument_spec() and the mattermost_api.integration doc fragment name the same options."""
+    import yaml
+    from ansible_collections.chatops.mattermost.plugins.doc_fragments.mattermost_api import ModuleDocFragment
+    documented = yaml.safe_load(ModuleDocFragment.INTEGRATION)['options']
+    spec = api.integration_argument_spec(extra=dict(type='str'))
+    assert sorted(spec) == sorted(list(documented) + ['extra'])
+    for name, doc in documented.items():
+        assert dict((k, v) for k, v in spec[name].items() if k != 'choices') == \
+            dict((k, v) for k, v in doc.items() if k in ('type', 'required', 'default'))
+        assert spec[name].get('choices') == doc.get('choices')

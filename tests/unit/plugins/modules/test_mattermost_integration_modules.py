@@ -79,6 +79,7 @@ def test_team_update_patches_only_what_differs(call_module, mm):
 @pytest.mark.parametrize('module, args, message', [
     ('mattermost_channel', dict(team='nope', name='x'), "team 'nope' does not exist"),
     ('mattermost_team', dict(name='Bad Name'), 'must be 2-64'),
+    ('mattermost_channel', dict(team='dev', name='App Events'), 'must be 1-64'),
     ('mattermost_incoming_webhook', dict(team='dev', channel='nope', display_name='h', owner='gitlab-integrations'),
      "channel 'dev/nope' does not exist"),
     ('mattermost_incoming_webhook', dict(team='dev', channel='app-events', display_name='h'), 'owner is needed'),
