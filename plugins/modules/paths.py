@@ -266,17 +266,22 @@ class Paths(object):
                                        before=describe(attributes_of(st), kind), after='state: absent\n'))
             return
         done, extra = [], []
+        data = to_bytes(entry['content']) if state == 'file' else None
         if kind == 'absent':
             done.append('created')
             if not self.check:
+                # A path just made gets its attributes as part of being created.
                 if state == 'directory':
                     os.makedirs(path)
+                    self.attributes(path, entry)
                 elif state == 'link':
                     os.symlink(entry['src'], path)
+                    self.attributes(path, entry, link=True)
                 else:
-                    self.write(path, to_bytes(entry['content']), entry)
+                    self.write(path, data, entry)
         elif state == 'file':
-            data = to_bytes(entry['content'])
+            # Attributes first: a new content is written with them (write() gives its file the wanted ones).
+            done += self.attributes(path, entry)
             old = file_digest(path)
             if old != digest(data):
                 done.append('content')
@@ -294,15 +299,15 @@ class Paths(object):
                         os.unlink(tmp)
                     os.symlink(entry['src'], tmp)
                     os.replace(tmp, path)
-        if not (self.check and kind == 'absent'):
-            # A path just made has its attributes set as part of being created.
-            changed = self.attributes(path, entry, link=(state == 'link'))
-            done += changed if kind != 'absent' else []
+            # After a new target: the new link is a new inode.
+            done += self.attributes(path, entry, link=True)
+        else:
+            done += self.attributes(path, entry)
         if done:
             self.note(path, *done)
             after = ['src: %s' % entry['src']] if state == 'link' else []
             if state == 'file':
-                after.append('sha256: %s' % digest(to_bytes(entry['content']))[:12])
+                after.append('sha256: %s' % digest(data)[:12])
             self.diffs.append(dict(before_header=path, after_header=path,
                                    before=describe(attributes_of(st), kind, extra) if kind != 'absent'
                                    else 'state: absent\n',

@@ -152,6 +152,15 @@ def test_content_mode_and_target_changes_are_named(tmp_path, call_module):
     assert sorted(os.listdir(str(tmp_path / 'opt'))) == ['app.env', 'current', 'data']
 
 
+def test_a_file_whose_content_and_mode_differ_names_both(tmp_path, call_module):
+    call_module(MODULE, dict(paths=layout(tmp_path)))
+    os.chmod(str(tmp_path / 'opt' / 'app.env'), 0o644)
+    run = call_module(MODULE, dict(paths=layout(tmp_path, content='two\n')))
+    assert run['changes'] == {str(tmp_path / 'opt' / 'app.env'): ['mode', 'content']}
+    assert mode_of(tmp_path / 'opt' / 'app.env') == '0600'
+    assert (tmp_path / 'opt' / 'app.env').read_text() == 'two\n'
+
+
 def test_check_mode_changes_nothing_and_predicts(tmp_path, call_module):
     tmp_path = tmp_path / 'tree'
     tmp_path.mkdir()
