@@ -31,6 +31,19 @@ TEST_NETWORK="${TEST_NETWORK:-chatops-mm-test}"
 # base_image SUITE: the name of that suite's base image.
 base_image() { printf 'chatops-mm/debian-%s-systemd:%s' "$1" "${BASE_IMAGE_REVISION}"; }
 BASE_IMAGE="$(base_image "${DEBIAN_SUITE}")"
+# pg_packages: what the mattermost_server role's "Install PostgreSQL" task
+# installs, one a line, read from the role (tests/tools/role_packages.py).
+pg_packages() {
+  "$("${WORLD_DIR}/venv.sh")/bin/python" "${REPO_DIR}/tests/tools/role_packages.py"
+}
+# pg_image SUITE: the name of that suite's base image with pg_packages
+# installed (pg-image.sh); a new base image revision or package list is a new tag.
+pg_image() {
+  local packages
+  packages="$(pg_packages)" || die "could not read the PostgreSQL packages from the mattermost_server role"
+  printf 'chatops-mm/debian-%s-systemd-postgresql:%s-%s' "$1" "${BASE_IMAGE_REVISION}" \
+    "$(printf '%s\n' "${packages}" | sha256sum | cut -c1-12)"
+}
 SERVICES_IMAGE="${BASE_IMAGE}"
 export TEST_NETWORK BASE_IMAGE SERVICES_IMAGE
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings the whole test world up from nothing, reusing what is cached:
-# Docker engine, base images (one per Debian suite), Mattermost release
+# Docker engine, base images (one per Debian suite, and bookworm's with
+# PostgreSQL installed), Mattermost release
 # tarballs, service containers.
 # Writes ${CHATOPS_CACHE}/world.env for molecule and the tests to source.
 source "$(dirname "$0")/lib.sh"
@@ -14,6 +15,12 @@ phase docker-engine "${WORLD_DIR}/docker-engine.sh"
 # uses them. Each prints its own phase time.
 phase "base-image-${DEBIAN_SUITE}" "${WORLD_DIR}/base-image.sh" "${DEBIAN_SUITE}"
 base_pids=()
+# The services' suite's base image with PostgreSQL installed (pg-image.sh),
+# for the scenarios whose subject is not a first install: built beside the
+# rest like the other suites' base images (apt waits on the mirror and dpkg on
+# the CPU, about a minute in all).
+phase "pg-image-${DEBIAN_SUITE}" "${WORLD_DIR}/pg-image.sh" "${DEBIAN_SUITE}" &
+base_pids+=("$!")
 for suite in ${DEBIAN_SUITES}; do
   [[ "${suite}" == "${DEBIAN_SUITE}" ]] && continue
   phase "base-image-${suite}" "${WORLD_DIR}/base-image.sh" "${suite}" &
@@ -36,7 +43,7 @@ for dir in "${CHATOPS_CACHE}"/mattermost/dist/*/; do
     >"${dir}mattermost-${v}-linux-amd64.tar.gz.sha256"
 done
 for pid in "${base_pids[@]}"; do
-  wait "${pid}" || die "a base image could not be built (see its log lines above)"
+  wait "${pid}" || die "a base or PostgreSQL image could not be built (see its log lines above)"
 done
 phase services "${WORLD_DIR}/services.sh" up
 
@@ -63,9 +70,11 @@ release_env() {
 }
 # The primary release must have been built; the others' variables are empty when they were not.
 mm_sha "${primary}" >/dev/null
+pg_image_name="$(pg_image "${DEBIAN_SUITE}")"
 cat >"${CHATOPS_CACHE}/world.env" <<ENV
 export CHATOPS_CACHE='${CHATOPS_CACHE}'
 export CHATOPS_MM_BASE_IMAGE='${BASE_IMAGE}'
+export CHATOPS_MM_PG_IMAGE='${pg_image_name}'
 $(for suite in ${DEBIAN_SUITES}; do
     printf "export CHATOPS_MM_BASE_IMAGE_%s='%s'\n" "${suite^^}" "$(base_image "${suite}")"
   done)
