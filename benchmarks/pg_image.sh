@@ -21,7 +21,7 @@ done
 container="chatops-mm-bench-pg-image-$$"
 trap 'docker rm -f "${container}" >/dev/null 2>&1 || true' EXIT
 
-seconds_since() { echo "$(date +%s.%N) - $1" | bc; }
+seconds_since() { awk -v start="$1" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1f", now - start }'; }
 for round in $(seq "${rounds}"); do
   for image in "${BASE_IMAGE}" "${pg}"; do
     start="$(date +%s.%N)"
