@@ -25,18 +25,8 @@ seconds_since() { awk -v start="$1" -v now="$(date +%s.%N)" 'BEGIN { printf "%.1
 for round in $(seq "${rounds}"); do
   for image in "${BASE_IMAGE}" "${pg}"; do
     start="$(date +%s.%N)"
-    # The molecule hosts' flags (extensions/molecule/_shared/create.yml).
-    docker run -d --name "${container}" --label chatops-mm=bench \
-      --cap-add SYS_ADMIN --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
-      --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
-      --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-      --network "${TEST_NETWORK}" "${image}" /lib/systemd/systemd >/dev/null
-    for try in $(seq 60); do
-      state="$(docker exec "${container}" systemctl is-system-running --wait 2>/dev/null || true)"
-      [[ "${state}" == running || "${state}" == degraded ]] && break
-      [[ "${try}" -lt 60 ]] || die "${container} did not boot (${state:-no answer})"
-      sleep 1
-    done
+    start_host "${container}" "${image}" --label chatops-mm=bench --network "${TEST_NETWORK}" \
+      || die "${container} did not start"
     boot="$(seconds_since "${start}")"
     start="$(date +%s.%N)"
     out="$(ANSIBLE_PIPELINING=true ansible all -i "${container}," -c community.docker.docker \

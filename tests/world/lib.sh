@@ -31,6 +31,26 @@ TEST_NETWORK="${TEST_NETWORK:-chatops-mm-test}"
 # base_image SUITE: the name of that suite's base image.
 base_image() { printf 'chatops-mm/debian-%s-systemd:%s' "$1" "${BASE_IMAGE_REVISION}"; }
 BASE_IMAGE="$(base_image "${DEBIAN_SUITE}")"
+# start_host CONTAINER IMAGE [DOCKER RUN OPTION...]: a systemd host container
+# with the molecule hosts' flags (extensions/molecule/_shared/create.yml),
+# returned once systemd says it booted (a minute at most).
+start_host() {
+  local container="$1" image="$2" _ state
+  shift 2
+  docker run -d --name "${container}" \
+    --cap-add SYS_ADMIN --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+    --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
+    --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    "$@" "${image}" /lib/systemd/systemd >/dev/null || return 1
+  # Right after `docker run` systemd may not listen yet: ask again.
+  for _ in $(seq 60); do
+    state="$(docker exec "${container}" systemctl is-system-running --wait 2>/dev/null || true)"
+    [[ "${state}" == running || "${state}" == degraded ]] && return 0
+    sleep 1
+  done
+  echo "${container} did not boot (systemctl is-system-running: ${state:-no answer})" >&2
+  return 1
+}
 # pg_packages: what the mattermost_server role's "Install PostgreSQL" task
 # installs, one a line, read from the role (tests/tools/role_packages.py).
 pg_packages() {

@@ -29,18 +29,7 @@ docker image inspect "${base}" >/dev/null 2>&1 || die "the base image ${base} is
 container="chatops-mm-pg-image-${suite}-$$"
 trap 'docker rm -f "${container}" >/dev/null 2>&1 || true' EXIT
 log "installing ${packages[*]} into ${image}"
-docker run -d --name "${container}" \
-  --cap-add SYS_ADMIN --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
-  --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
-  --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-  "${base}" /lib/systemd/systemd >/dev/null
-# Right after `docker run` systemd may not listen yet: ask again for a minute.
-for try in $(seq 60); do
-  state="$(docker exec "${container}" systemctl is-system-running --wait 2>/dev/null || true)"
-  [[ "${state}" == running || "${state}" == degraded ]] && break
-  [[ "${try}" -lt 60 ]] || die "${container} did not boot (systemctl is-system-running: ${state:-no answer})"
-  sleep 1
-done
+start_host "${container}" "${base}" || die "${container} did not start"
 docker exec -e DEBIAN_FRONTEND=noninteractive "${container}" bash -euo pipefail -c '
   apt-get update -qq
   apt-get install -y -qq "$@" >/dev/null
