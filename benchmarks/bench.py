@@ -22,6 +22,11 @@ Environment:
   BENCH_KEEP    1: leave the containers running at the end (debugging)
   BENCH_WORLD_UP 1: run tests/world/up.sh even when the world looks up
                 (run.sh; otherwise it only runs it when something is missing)
+  BENCH_PEER_ROLE  a directory holding another Mattermost role (not part of
+                this repository): it is also converged and re-run on a fresh
+                host of the same image, with the variables of BENCH_PEER_VARS
+                (default peers/ma-04-ansible-role-mattermost.yml), and its
+                times are printed beside ours
 """
 
 import json
@@ -151,6 +156,13 @@ class Bench:
         self.details = {}
         self.errors = []
         self.inventory = self.work / 'inventory.json'
+        self.peer_role = os.environ.get('BENCH_PEER_ROLE', '')
+        self.peer_vars = Path(os.environ.get('BENCH_PEER_VARS', BENCH_DIR / 'peers' / 'ma-04-ansible-role-mattermost.yml'))
+        if self.peer_role and not (Path(self.peer_role) / 'tasks' / 'main.yml').is_file():
+            raise BenchError('BENCH_PEER_ROLE=%s is not a role directory (no tasks/main.yml)' % self.peer_role)
+        if self.peer_role and not self.peer_vars.is_file():
+            raise BenchError('BENCH_PEER_VARS=%s does not exist' % self.peer_vars)
+        self.peer_host = PREFIX + 'peer'
         self.load_at_start = os.getloadavg()
 
     # ---------------------------------------------------------------- output
@@ -267,7 +279,7 @@ class Bench:
         timer = self.work / ('%s.timer.json' % tag)
         cmd = ['ansible-playbook']
         if inventory:
-            cmd += ['-i', str(self.inventory), '--limit', ','.join(hosts)]
+            cmd += ['-i', str(self.inventory if inventory is True else inventory), '--limit', ','.join(hosts)]
         cmd += ['--forks', str(forks), playbook]
         if check:
             cmd.append('--check')
@@ -447,11 +459,12 @@ class Bench:
         self.cleanup_stale()
         self.start_gitlab()
         self.write_inventory()
-        for name in self.hosts + [self.floor_host]:
+        containers = self.hosts + [self.floor_host] + ([self.peer_host] if self.peer_role else [])
+        for name in containers:
             self.start_systemd_host(name)
-        for name in self.hosts + [self.floor_host]:
+        for name in containers:
             self.wait_booted(name)
-        log('%d systemd container(s) booted' % (len(self.hosts) + 1))
+        log('%d systemd container(s) booted' % len(containers))
 
         # 1. Converge of one fresh host, by phase; the same phases by hand.
         first = self.hosts[0]
@@ -530,6 +543,7 @@ class Bench:
 
         before = self.gitlab_requests()
         summary, dummy_data = self.playbook('noop-1', [first])
+        summary_noop = summary
         noop_requests = self.gitlab_requests() - before
         self.noop_metric('no-op re-run, 1 host', summary)
         self.metric('  tasks ok in its PLAY RECAP', summary['ok'], 'tasks',
@@ -542,9 +556,11 @@ class Bench:
         self.details['noop_1_slowest_tasks'] = summary.get('slowest_tasks')
         # Same run with SSH-style pipelining (fewer docker exec round trips per
         # task); the collection's scenarios run without it.
+        summary_pipelining = None
         try:
-            summary, dummy_data = self.playbook('noop-1-pipelining', [first], extra_env={'ANSIBLE_PIPELINING': 'true'})
-            self.noop_metric('  same, ANSIBLE_PIPELINING=true', summary)
+            summary_pipelining, dummy_data = self.playbook('noop-1-pipelining', [first],
+                                                           extra_env={'ANSIBLE_PIPELINING': 'true'})
+            self.noop_metric('  same, ANSIBLE_PIPELINING=true', summary_pipelining)
         except BenchError as err:
             self.error('no-op run with pipelining', err)
         if others:
@@ -563,7 +579,14 @@ class Bench:
         except BenchError as err:
             self.error('check mode', err)
 
-        # 4. The OAuth module when nothing changed.
+        # 4. Another role, the same deployment, the same kind of host.
+        if self.peer_role:
+            try:
+                self.measure_peer(noop=summary_noop, noop_pipelining=summary_pipelining)
+            except BenchError as err:
+                self.error('peer role %s' % self.peer_role, err)
+
+        # 5. The OAuth module when nothing changed.
         try:
             times, module_requests, emulator_count, changed_items, adhoc, adhoc_changed = self.measure_module()
             per_call = sorted(module_requests, key=lambda r: -1 if r is None else r)
@@ -579,6 +602,43 @@ class Bench:
                         '`ansible localhost -m` incl. CLI start-up; changed=%s' % str(adhoc_changed).lower())
         except (BenchError, StopIteration, KeyError, ValueError) as err:
             self.error('gitlab_application benchmark', err)
+
+    def measure_peer(self, noop, noop_pipelining):
+        """The peer role's converge of a fresh host and its no-op re-runs, as ours are measured."""
+        name = Path(self.peer_role).name
+        key, cert = self.work / 'peer.key', self.work / 'peer.crt'
+        run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+             '-subj', '/CN=mattermost.test', '-days', '30', '-keyout', str(key), '-out', str(cert)], 60)
+        inventory = self.work / 'peer-inventory.json'
+        inventory.write_text(json.dumps({'all': {'hosts': {self.peer_host: {
+            'ansible_host': self.peer_host, 'ansible_connection': 'community.docker.docker',
+            'ansible_python_interpreter': '/usr/bin/python3',
+            'bench_version': self.version, 'bench_download_base': self.download_base, 'bench_sha256': self.sha256,
+            'bench_certificate': cert.read_text(encoding='utf-8'), 'bench_private_key': key.read_text(encoding='utf-8'),
+            'bench_gitlab_url': self.gitlab_url, 'bench_gitlab_client_id': 'peer-bench-client-id',
+            'bench_gitlab_client_secret': 'peer-bench-client-secret'}}}}, indent=2), encoding='utf-8')
+        playbook = self.work / 'peer.yml'
+        playbook.write_text(yaml.safe_dump([{
+            'name': 'Deploy Mattermost with the peer role %s' % name, 'hosts': 'all', 'become': True,
+            'vars_files': [str(self.peer_vars)], 'roles': [{'role': str(Path(self.peer_role).resolve())}]}]),
+            encoding='utf-8')
+        # As ours: the converge and a no-op without pipelining, a no-op with it.
+        summary, dummy_data = self.playbook('peer-converge', [self.peer_host], playbook=str(playbook),
+                                            inventory=inventory, timeout=2400)
+        self.metric('peer %s: converge, 1 fresh host' % name, summary['seconds'], 's',
+                    'changed=%d, ok=%d in the recap' % (summary['changed'], summary['ok']))
+        for tag, label, extra_env, ours in (
+                ('peer-noop', 'no-op re-run', None, noop),
+                ('peer-noop-pipelining', 'no-op re-run, ANSIBLE_PIPELINING=true', {'ANSIBLE_PIPELINING': 'true'},
+                 noop_pipelining)):
+            summary, dummy_data = self.playbook(tag, [self.peer_host], playbook=str(playbook), inventory=inventory,
+                                                extra_env=extra_env)
+            self.noop_metric('peer %s: %s' % (name, label), summary)
+            if ours:
+                ratio = ours['seconds'] / summary['seconds']
+                self.metric('  ours / peer', round(ratio, 2), 'x',
+                            'ours %.1f s, ok=%d; issue 11 goal at most 0.5 %s'
+                            % (ours['seconds'], ours['ok'], '✓' if ratio <= 0.5 else '✗'))
 
     def noop_metric(self, name, summary):
         ok = summary['changed'] == 0
