@@ -1,8 +1,8 @@
 # Copyright: Contributors to the chatops.mattermost collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fixtures for the plugin tests: the collection on an ANSIBLE_COLLECTIONS_PATH,
-a GitLab API emulator on loopback, and two runners for a module: ``call_module``
+"""Fixtures for the plugin tests (the collection on an ANSIBLE_COLLECTIONS_PATH is
+../conftest.py's): a GitLab API emulator on loopback, and two runners for a module: ``call_module``
 runs it in this process as AnsibleModule runs on a host (the module's logic,
 fast), ``run_module`` the way Ansible does (ansible-playbook on localhost, in a
 subprocess: what the controller adds, such as --check, --diff, -v output and
@@ -33,21 +33,6 @@ EMULATORS_DIR = os.path.join(REPO_DIR, 'tests', 'emulators')
 ADMIN_TOKEN = 'glpat-admin-token'
 ADMIN_API_ONLY_TOKEN = 'glpat-admin-api-only'
 USER_TOKEN = 'glpat-user-token'
-
-
-@pytest.fixture(scope='session')
-def collections_path(tmp_path_factory):
-    """A directory holding ansible_collections/chatops/mattermost -> the repository.
-
-    Also put on sys.path so tests can import the collection's module_utils.
-    """
-    root = tmp_path_factory.mktemp('collections')
-    ns = root / 'ansible_collections' / 'chatops'
-    ns.mkdir(parents=True)
-    os.symlink(REPO_DIR, str(ns / 'mattermost'))
-    sys.path.insert(0, str(root))
-    yield str(root)
-    sys.path.remove(str(root))
 
 
 def _emulator_class():
