@@ -624,7 +624,7 @@ class Bench:
     def measure_peer(self):
         """The peer role and ours with the peer's deployment, each on a fresh host of the same image: the
         converge, a no-op and a no-op with pipelining, ours and the peer's one after the other (the
-        machine's speed drifts over minutes). Returns the rows to compare."""
+        machine's speed drifts over minutes), with the ratio ours / peer of each."""
         name = Path(self.peer_role).name
         key, cert = self.work / 'peer.key', self.work / 'peer.crt'
         run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',

@@ -68,7 +68,7 @@ def ambiguous_escapes(text):
     ("a: >-\n  {{ x | regex_findall('^a[ \\t]+b') }}\n", []),
     ("a: >-\n  {{ x | regex_findall('^a[ \\t]+b') | join('\\t') }}\n", [(1, '\\t')]),
 ], ids=['folded-newline', 'double-quoted', 'regex-class', 'single-quoted', 'double-backslash', 'no-template',
-    'regex-tab', 'join-tab'])
+        'regex-tab', 'join-tab'])
 def test_ambiguous_escapes(text, expected):
     assert ambiguous_escapes(text) == expected
 
