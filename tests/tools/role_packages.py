@@ -1,14 +1,15 @@
-"""Prints the packages an apt task of a role installs, one a line.
+"""Prints the packages a role installs, one a line.
 
 The test world's PostgreSQL-ready host image (tests/world/pg-image.sh) holds
-what the mattermost_server role's "Install PostgreSQL" task installs; this reads
-that list from the role's task file, so the role stays its one home. Fails
-(exit 1, a message naming the file and the task) when the task is not found or
-its `name` is not a literal list of package names.
+what the mattermost_server role installs for a local database; this reads that
+list from the role's variable, so the role stays its one home. Fails (exit 1,
+a message naming the file and the variable) when the variable is not found or
+is not a literal list of package names.
 
-    python3 tests/tools/role_packages.py [TASK_FILE TASK_NAME]
+    python3 tests/tools/role_packages.py [VARS_FILE VAR_NAME]
 
-Without arguments: roles/mattermost_server/tasks/database.yml, "Install PostgreSQL".
+Without arguments: roles/mattermost_server/vars/main.yml, _mattermost_server_local_db_packages.
+apt_packages() reads the literal list of an apt task instead (the scenarios' own).
 """
 import pathlib
 import sys
@@ -16,8 +17,8 @@ import sys
 import yaml
 
 REPO_DIR = pathlib.Path(__file__).resolve().parents[2]
-PG_TASK_FILE = REPO_DIR / "roles" / "mattermost_server" / "tasks" / "database.yml"
-PG_TASK_NAME = "Install PostgreSQL"
+PG_VARS_FILE = REPO_DIR / "roles" / "mattermost_server" / "vars" / "main.yml"
+PG_VAR_NAME = "_mattermost_server_local_db_packages"
 APT_MODULES = ("ansible.builtin.apt", "apt")
 
 
@@ -43,18 +44,30 @@ def apt_packages(task_file, task_name):
     walk(tasks)
     if len(found) != 1:
         raise ValueError("%s: %d apt tasks named %r, expected one" % (task_file, len(found), task_name))
-    names = found[0]
+    return literal_list(found[0], "%s: the apt task %r" % (task_file, task_name))
+
+
+def var_packages(vars_file, var_name):
+    """The literal list of package names the variable var_name holds in vars_file; ValueError otherwise."""
+    with open(vars_file, encoding="utf-8") as f:
+        variables = yaml.safe_load(f) or {}
+    if var_name not in variables:
+        raise ValueError("%s: no variable %s" % (vars_file, var_name))
+    return literal_list(variables[var_name], "%s: %s" % (vars_file, var_name))
+
+
+def literal_list(names, where):
     if isinstance(names, str) and "{" not in names:
         names = [names]
     if not (isinstance(names, list) and names and all(isinstance(n, str) and n and "{" not in n for n in names)):
-        raise ValueError("%s: the apt task %r does not name a literal list of packages: %r" % (task_file, task_name, names))
+        raise ValueError("%s does not name a literal list of packages: %r" % (where, names))
     return names
 
 
 def main(argv):
-    task_file, task_name = (argv[0], argv[1]) if len(argv) == 2 else (PG_TASK_FILE, PG_TASK_NAME)
+    vars_file, var_name = (argv[0], argv[1]) if len(argv) == 2 else (PG_VARS_FILE, PG_VAR_NAME)
     try:
-        names = apt_packages(task_file, task_name)
+        names = var_packages(vars_file, var_name)
     except (OSError, ValueError, yaml.YAMLError) as e:
         print("role_packages: %s" % e, file=sys.stderr)
         return 1

@@ -51,8 +51,8 @@ start_host() {
   echo "${container} did not boot (systemctl is-system-running: ${state:-no answer})" >&2
   return 1
 }
-# pg_packages: what the mattermost_server role's "Install PostgreSQL" task
-# installs, one a line, read from the role (tests/tools/role_packages.py).
+# pg_packages: what the mattermost_server role installs for a local database
+# (_mattermost_server_local_db_packages), one a line (tests/tools/role_packages.py).
 pg_packages() {
   "$("${WORLD_DIR}/venv.sh")/bin/python" "${REPO_DIR}/tests/tools/role_packages.py"
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a suite's PostgreSQL-ready host image: its base image (base-image.sh)
-# with what the mattermost_server role's "Install PostgreSQL" task installs
+# with what the mattermost_server role installs for a local database
 # (pg_packages in lib.sh reads the list from the role) already installed. The
 # scenarios whose subject is not a first install start from it and save dpkg's
 # unpack and set-up of PostgreSQL (CPU-bound, 25-45 s a host); the others keep

@@ -1,8 +1,8 @@
 # Copyright: Contributors to the chatops.mattermost collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""tests/tools/role_packages.py, which reads the packages of the mattermost_server
-role's "Install PostgreSQL" task for the test world's PostgreSQL-ready host image
+"""tests/tools/role_packages.py, which reads the packages the mattermost_server
+role installs for a local database for the test world's PostgreSQL-ready host image
 (tests/world/pg-image.sh): the role's list is found, the migration scenarios'
 stand-in for the package's PostgreSQL installs nothing the image lacks, and a
 task it cannot read is refused by name."""
@@ -25,19 +25,19 @@ STAND_IN_TASK = "Install PostgreSQL (Debian's stands in for the package's)"
 
 
 def test_the_roles_list_is_read():
-    packages = rp.apt_packages(rp.PG_TASK_FILE, rp.PG_TASK_NAME)
+    packages = rp.var_packages(rp.PG_VARS_FILE, rp.PG_VAR_NAME)
     assert 'postgresql' in packages
     assert len(packages) == len(set(packages))
 
 
 def test_the_stand_in_installs_nothing_the_image_lacks():
-    image = set(rp.apt_packages(rp.PG_TASK_FILE, rp.PG_TASK_NAME))
+    image = set(rp.var_packages(rp.PG_VARS_FILE, rp.PG_VAR_NAME))
     assert set(rp.apt_packages(STAND_IN, STAND_IN_TASK)) <= image
 
 
 def test_main_prints_one_package_a_line(capsys):
     assert rp.main([]) == 0
-    assert capsys.readouterr().out.split() == rp.apt_packages(rp.PG_TASK_FILE, rp.PG_TASK_NAME)
+    assert capsys.readouterr().out.split() == rp.var_packages(rp.PG_VARS_FILE, rp.PG_VAR_NAME)
 
 
 @pytest.mark.parametrize('tasks, expected', [
@@ -67,8 +67,27 @@ def test_apt_packages_refuses(tmp_path, tasks, message):
         rp.apt_packages(path, 'T')
 
 
+@pytest.mark.parametrize('variables, message', [
+    ("other: [a]\n", 'no variable v'),
+    ("v: \"{{ ['a'] }}\"\n", 'does not name a literal list'),
+    ("v: []\n", 'does not name a literal list'),
+], ids=['missing', 'templated', 'empty'])
+def test_var_packages_refuses(tmp_path, variables, message):
+    path = tmp_path / 'main.yml'
+    path.write_text(variables)
+    with pytest.raises(ValueError, match=message):
+        rp.var_packages(path, 'v')
+
+
+def test_var_packages(tmp_path):
+    path = tmp_path / 'main.yml'
+    path.write_text("v: [a, b]\nw: c\n")
+    assert rp.var_packages(path, 'v') == ['a', 'b']
+    assert rp.var_packages(path, 'w') == ['c']
+
+
 def test_main_names_the_file_and_fails(tmp_path, capsys):
-    path = tmp_path / 'tasks.yml'
-    path.write_text("- name: Other\n  ansible.builtin.apt:\n    name: [a]\n")
-    assert rp.main([str(path), 'T']) == 1
+    path = tmp_path / 'main.yml'
+    path.write_text("other: [a]\n")
+    assert rp.main([str(path), 'v']) == 1
     assert str(path) in capsys.readouterr().err
