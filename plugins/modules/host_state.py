@@ -68,7 +68,14 @@ EXAMPLES = r"""
 - name: Install PostgreSQL
   ansible.builtin.apt:
     name: [postgresql, acl]
-  when: _host.packages | dict2items | rejectattr('value') | list | length > 0
+  when: _host.packages_missing | length > 0
+
+- name: Start PostgreSQL
+  ansible.builtin.systemd_service:
+    name: postgresql
+    state: started
+    enabled: true
+  when: "'postgresql.service' not in _host.units_up"
 """
 
 RETURN = r"""
@@ -90,6 +97,12 @@ packages:
   returned: always
   type: dict
   sample: {"postgresql": "15+248", "acl": null}
+packages_missing:
+  description: The packages of O(packages) that are not installed, in the order given.
+  returned: always
+  type: list
+  elements: str
+  sample: ["acl"]
 units:
   description: For each unit, C(load_state), C(active_state) and C(unit_file_state) as systemd says them, and
     C(started) (active) and C(enabled) (its unit file is enabled).
@@ -97,6 +110,12 @@ units:
   type: dict
   sample: {"nginx.service": {"load_state": "loaded", "active_state": "active", "unit_file_state": "enabled",
            "started": true, "enabled": true}}
+units_up:
+  description: The units of O(units) that are enabled and running, in the order given.
+  returned: always
+  type: list
+  elements: str
+  sample: ["nginx.service"]
 users:
   description: For each user, C(uid), C(gid), C(home) and C(shell), or V(null) when there is no such user.
   returned: always
@@ -231,6 +250,7 @@ def main():
     )
     params = module.params
     units = {}
+    packages = installed_versions(read_first([DPKG_STATUS]), params['packages']) if params['packages'] else {}
     if params['units']:
         systemctl = module.get_bin_path('systemctl')
         show = ''
@@ -245,8 +265,10 @@ def main():
         changed=False,
         platform=platform_of(read_first(OS_RELEASE), platform_lib.machine()),
         paths=dict((path, path_state(path)) for path in params['paths']),
-        packages=installed_versions(read_first([DPKG_STATUS]), params['packages']) if params['packages'] else {},
+        packages=packages,
+        packages_missing=[name for name in params['packages'] if packages[name] is None],
         units=units,
+        units_up=[unit for unit in params['units'] if units[unit]['started'] and units[unit]['enabled']],
         users=dict((name, user_state(name)) for name in params['users']),
         groups=dict((name, group_state(name)) for name in params['groups']),
     )

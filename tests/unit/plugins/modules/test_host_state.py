@@ -133,3 +133,44 @@ def test_accounts(code):
     group = grp.getgrgid(os.getgid())
     assert code.group_state(group.gr_name) == {'gid': group.gr_gid}
     assert code.group_state('no-such-group-chatops') is None
+
+
+# ---------------------------------------------------------------- the module, in this process
+
+@pytest.mark.parametrize('check', [False, True])
+def test_module_reports_what_is_missing_and_up(code, call_module, tmp_path, monkeypatch, check):
+    from unittest import mock
+    from ansible.module_utils import basic
+    status = tmp_path / 'status'
+    status.write_text(DPKG_STATUS)
+    monkeypatch.setattr(code, 'DPKG_STATUS', str(status))
+    (tmp_path / 'current').symlink_to('releases/1.0.0')
+    with mock.patch.object(basic.AnsibleModule, 'get_bin_path', return_value='/bin/systemctl'), \
+            mock.patch.object(basic.AnsibleModule, 'run_command', return_value=(0, SHOW, '')) as run_command:
+        run = call_module('host_state', dict(
+            paths=[str(tmp_path / 'current'), str(tmp_path / 'missing')],
+            packages=['acl', 'postgresql', 'python3-psycopg2'],
+            units=['nginx.service', 'nothere.service', 'mattermost.service'],
+            users=['no-such-user-chatops'], groups=['no-such-group-chatops']), check=check)
+    assert run.rc == 0 and run['changed'] is False
+    # One systemctl call for every unit.
+    assert run_command.call_count == 1
+    assert run['packages_missing'] == ['acl', 'python3-psycopg2']
+    assert run['packages']['postgresql'] == '15+248'
+    assert run['units_up'] == ['nginx.service']
+    assert run['paths'][str(tmp_path / 'current')]['lnk_target'] == 'releases/1.0.0'
+    assert run['paths'][str(tmp_path / 'missing')]['exists'] is False
+    assert run['users'] == {'no-such-user-chatops': None} and run['groups'] == {'no-such-group-chatops': None}
+    assert set(run['platform']) == {'architecture', 'os_family', 'distribution', 'distribution_version'}
+
+
+def test_module_without_systemd_reports_no_unit_up(code, call_module):
+    from unittest import mock
+    from ansible.module_utils import basic
+    with mock.patch.object(basic.AnsibleModule, 'get_bin_path', return_value='/bin/systemctl'), \
+            mock.patch.object(basic.AnsibleModule, 'run_command',
+                              return_value=(1, '', 'System has not been booted with systemd')):
+        run = call_module('host_state', dict(units=['nginx.service']))
+    assert run.rc == 0
+    assert run['units_up'] == [] and run['units']['nginx.service']['active_state'] is None
+    assert run['packages_missing'] == [] and run['packages'] == {}
