@@ -182,12 +182,12 @@ def platform_of(os_release_text, machine):
         if sep and not key.startswith('#'):
             fields[key.strip()] = value.strip().strip('"\'')
     distro_id = fields.get('ID', '').lower()
+    distribution = distro_id.capitalize() or None
     like = fields.get('ID_LIKE', '').lower().split()
-    family = 'Debian' if distro_id in DEBIAN_FAMILY or 'debian' in like else (distro_id.capitalize() or None)
     return {
         'architecture': machine,
-        'os_family': family,
-        'distribution': {'debian': 'Debian', 'ubuntu': 'Ubuntu'}.get(distro_id, distro_id.capitalize() or None),
+        'os_family': 'Debian' if distro_id in DEBIAN_FAMILY or 'debian' in like else distribution,
+        'distribution': distribution,
         'distribution_version': fields.get('VERSION_ID'),
     }
 

@@ -3,10 +3,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """chatops.mattermost.host_state: its pure functions (dpkg's database, systemctl show, os-release, lstat)."""
 
+import contextlib
 import importlib
 import os
+from unittest import mock
 
 import pytest
+from ansible.module_utils import basic
 
 DPKG_STATUS = """Package: postgresql
 Status: install ok installed
@@ -137,16 +140,21 @@ def test_accounts(code):
 
 # ---------------------------------------------------------------- the module, in this process
 
+@contextlib.contextmanager
+def systemctl_answering(rc, out, err=''):
+    """systemctl on the PATH, answering every call with (rc, out, err); yields the run_command mock."""
+    with mock.patch.object(basic.AnsibleModule, 'get_bin_path', return_value='/bin/systemctl'), \
+            mock.patch.object(basic.AnsibleModule, 'run_command', return_value=(rc, out, err)) as run_command:
+        yield run_command
+
+
 @pytest.mark.parametrize('check', [False, True])
 def test_module_reports_what_is_missing_and_up(code, call_module, tmp_path, monkeypatch, check):
-    from unittest import mock
-    from ansible.module_utils import basic
     status = tmp_path / 'status'
     status.write_text(DPKG_STATUS)
     monkeypatch.setattr(code, 'DPKG_STATUS', str(status))
     (tmp_path / 'current').symlink_to('releases/1.0.0')
-    with mock.patch.object(basic.AnsibleModule, 'get_bin_path', return_value='/bin/systemctl'), \
-            mock.patch.object(basic.AnsibleModule, 'run_command', return_value=(0, SHOW, '')) as run_command:
+    with systemctl_answering(0, SHOW) as run_command:
         run = call_module('host_state', dict(
             paths=[str(tmp_path / 'current'), str(tmp_path / 'missing')],
             packages=['acl', 'postgresql', 'python3-psycopg2'],
@@ -164,12 +172,8 @@ def test_module_reports_what_is_missing_and_up(code, call_module, tmp_path, monk
     assert set(run['platform']) == {'architecture', 'os_family', 'distribution', 'distribution_version'}
 
 
-def test_module_without_systemd_reports_no_unit_up(code, call_module):
-    from unittest import mock
-    from ansible.module_utils import basic
-    with mock.patch.object(basic.AnsibleModule, 'get_bin_path', return_value='/bin/systemctl'), \
-            mock.patch.object(basic.AnsibleModule, 'run_command',
-                              return_value=(1, '', 'System has not been booted with systemd')):
+def test_module_without_systemd_reports_no_unit_up(call_module):
+    with systemctl_answering(1, '', 'System has not been booted with systemd'):
         run = call_module('host_state', dict(units=['nginx.service']))
     assert run.rc == 0
     assert run['units_up'] == [] and run['units']['nginx.service']['active_state'] is None
