@@ -33,6 +33,13 @@ options:
     type: list
     elements: path
     default: []
+  checksums:
+    description:
+      - Files whose SHA-256 to compute, as C(ansible.builtin.get_url) does before it decides to download
+        (a kept download checked without a call of its own).
+    type: list
+    elements: path
+    default: []
   packages:
     description: Debian packages whose installed version to read from dpkg's database.
     type: list
@@ -92,6 +99,12 @@ paths:
   type: dict
   sample: {"/opt/mattermost/current": {"exists": true, "islnk": true, "isdir": false, "isreg": false,
            "lnk_target": "/opt/mattermost/releases/11.4.0-team", "uid": 0, "gid": 0, "mode": "0777"}}
+sha256:
+  description: For each file of O(checksums), its SHA-256 as lower-case hex, or V(null) when it is not a
+    regular file.
+  returned: always
+  type: dict
+  sample: {"/opt/mattermost/downloads/mattermost-team-11.4.0-linux-amd64.tar.gz": "9f86d081884c7d65..."}
 packages:
   description: For each package, its installed version, or V(null) when it is not installed.
   returned: always
@@ -127,6 +140,7 @@ groups:
 """
 
 import grp
+import hashlib
 import os
 import platform as platform_lib
 import pwd
@@ -212,6 +226,17 @@ def path_state(path):
     return state
 
 
+def sha256_of(path):
+    """SHA-256 of a regular file (not through a link); None for anything else."""
+    if not path_state(path)['isreg']:
+        return None
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def user_state(name):
     try:
         entry = pwd.getpwnam(name)
@@ -241,6 +266,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             paths=dict(type='list', elements='path', default=[]),
+            checksums=dict(type='list', elements='path', default=[]),
             packages=dict(type='list', elements='str', default=[]),
             units=dict(type='list', elements='str', default=[]),
             users=dict(type='list', elements='str', default=[]),
@@ -265,6 +291,7 @@ def main():
         changed=False,
         platform=platform_of(read_first(OS_RELEASE), platform_lib.machine()),
         paths=dict((path, path_state(path)) for path in params['paths']),
+        sha256=dict((path, sha256_of(path)) for path in params['checksums']),
         packages=packages,
         packages_missing=[name for name in params['packages'] if packages[name] is None],
         units=units,

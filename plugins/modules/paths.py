@@ -67,6 +67,12 @@ options:
           - For a directory, remove the entries directly in it that no other entry of O(paths) names.
         type: bool
         default: false
+      backup:
+        description:
+          - For a file whose content changes, keep the previous one beside it (named as
+            C(ansible.builtin.copy) names its backups) and return its path in RV(backups).
+        type: bool
+        default: false
 """
 
 EXAMPLES = r"""
@@ -99,6 +105,11 @@ changes:
   returned: always
   type: dict
   sample: {"/var/opt/app": ["created"], "/etc/app/app.env": ["content", "mode"]}
+backups:
+  description: For each file with O(paths[].backup) whose content was replaced, where its previous content is.
+  returned: always
+  type: dict
+  sample: {"/etc/nginx/sites-available/app.conf": "/etc/nginx/sites-available/app.conf.3411.2026-12-03@20:30:01~"}
 """
 
 import grp
@@ -219,6 +230,7 @@ class Paths(object):
         self.check = module.check_mode
         self.changes = {}
         self.diffs = []
+        self.backups = {}
 
     def note(self, path, *what):
         self.changes.setdefault(path, [])
@@ -287,6 +299,8 @@ class Paths(object):
                 done.append('content')
                 extra.append('sha256: %s' % old[:12])
                 if not self.check:
+                    if entry.get('backup'):
+                        self.backups[path] = self.module.backup_local(path)
                     self.write(path, data, entry)
         elif state == 'link':
             old = os.readlink(path)
@@ -340,6 +354,7 @@ def main():
                 group=dict(type='str'),
                 mode=dict(type='raw'),
                 purge=dict(type='bool', default=False),
+                backup=dict(type='bool', default=False),
             )),
         ),
         supports_check_mode=True,
@@ -361,9 +376,9 @@ def main():
             if entry['purge']:
                 run.purge(entry, listed)
     except OSError as err:
-        module.fail_json(msg='paths: %s' % err, drift=list(run.changes), changes=run.changes)
+        module.fail_json(msg='paths: %s' % err, drift=list(run.changes), changes=run.changes, backups=run.backups)
     result = dict(changed=bool(run.changes), action='update' if run.changes else 'none',
-                  drift=list(run.changes), changes=run.changes)
+                  drift=list(run.changes), changes=run.changes, backups=run.backups)
     if module._diff:
         result['diff'] = run.diffs
     module.exit_json(**result)

@@ -5,6 +5,7 @@
 
 import contextlib
 import importlib
+import hashlib
 import os
 from unittest import mock
 
@@ -127,6 +128,15 @@ def test_path_state(code, tmp_path):
     assert code.path_state(str(tmp_path / 'file'))['isreg'] is True
 
 
+def test_sha256_of(code, tmp_path):
+    (tmp_path / 'file').write_bytes(b'abc')
+    (tmp_path / 'link').symlink_to('file')
+    assert code.sha256_of(str(tmp_path / 'file')) == hashlib.sha256(b'abc').hexdigest()
+    # A regular file only: not through a link, not a directory, not what is missing.
+    assert [code.sha256_of(str(tmp_path / name)) for name in ('link', 'missing')] == [None, None]
+    assert code.sha256_of(str(tmp_path)) is None
+
+
 def test_accounts(code):
     import grp
     import pwd
@@ -154,9 +164,11 @@ def test_module_reports_what_is_missing_and_up(code, call_module, tmp_path, monk
     status.write_text(DPKG_STATUS)
     monkeypatch.setattr(code, 'DPKG_STATUS', str(status))
     (tmp_path / 'current').symlink_to('releases/1.0.0')
+    (tmp_path / 'release.tar.gz').write_bytes(b'tarball')
     with systemctl_answering(0, SHOW) as run_command:
         run = call_module('host_state', dict(
             paths=[str(tmp_path / 'current'), str(tmp_path / 'missing')],
+            checksums=[str(tmp_path / 'release.tar.gz'), str(tmp_path / 'missing')],
             packages=['acl', 'postgresql', 'python3-psycopg2'],
             units=['nginx.service', 'nothere.service', 'mattermost.service'],
             users=['no-such-user-chatops'], groups=['no-such-group-chatops']), check=check)
@@ -168,6 +180,8 @@ def test_module_reports_what_is_missing_and_up(code, call_module, tmp_path, monk
     assert run['units_up'] == ['nginx.service']
     assert run['paths'][str(tmp_path / 'current')]['lnk_target'] == 'releases/1.0.0'
     assert run['paths'][str(tmp_path / 'missing')]['exists'] is False
+    assert run['sha256'] == {str(tmp_path / 'release.tar.gz'): hashlib.sha256(b'tarball').hexdigest(),
+                             str(tmp_path / 'missing'): None}
     assert run['users'] == {'no-such-user-chatops': None} and run['groups'] == {'no-such-group-chatops': None}
     assert set(run['platform']) == {'architecture', 'os_family', 'distribution', 'distribution_version'}
 

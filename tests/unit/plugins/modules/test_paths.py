@@ -214,3 +214,18 @@ def test_content_is_never_in_the_result(tmp_path, call_module):
     run = call_module(MODULE, dict(paths=[entry]), diff=True)
     assert run['changed'] and mode_of(tmp_path / 'licence.env') == '0600'
     assert 'eyJsaWNlbnNl' not in run.output
+
+
+def test_backup_keeps_the_replaced_content_only(tmp_path, call_module):
+    site = dict(path=str(tmp_path / 'site.conf'), state='file', content='one\n', mode='0644', backup=True)
+    created = call_module(MODULE, dict(paths=[site]))
+    assert created['changes'] == {site['path']: ['created']} and created['backups'] == {}
+    os.chmod(site['path'], 0o600)
+    only_mode = call_module(MODULE, dict(paths=[site]))
+    assert only_mode['changes'] == {site['path']: ['mode']} and only_mode['backups'] == {}
+
+    replaced = call_module(MODULE, dict(paths=[dict(site, content='two\n')]))
+    backup = replaced['backups'][site['path']]
+    assert os.path.dirname(backup) == str(tmp_path) and backup.endswith('~')
+    assert open(backup).read() == 'one\n' and (tmp_path / 'site.conf').read_text() == 'two\n'
+    assert call_module(MODULE, dict(paths=[dict(site, content='two\n')]), check=True)['backups'] == {}
