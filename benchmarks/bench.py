@@ -73,7 +73,8 @@ HOST_VARS = dict(ansible_connection='community.docker.docker', ansible_python_in
 PHASES = [
     ('packages', re.compile(r'^(ansible\.builtin\.)?(apt|package)\|')),
     ('unpack', re.compile(r'^(ansible\.builtin\.)?(get_url|unarchive)\|')),
-    ('database', re.compile(r'^(community\.postgresql\.|chatops\.mattermost\.mattermost_database\|)|\|(Start PostgreSQL|Create the database( role)?( and database)?'
+    ('database', re.compile(r'^(community\.postgresql\.|chatops\.mattermost\.mattermost_database\|)'
+                            r'|\|(Start PostgreSQL|Create the database( role)?( and database)?'
                             r'|Give the database role the public schema)$')),
     ('first start', re.compile(r'\|(Restart mattermost|Check Mattermost answers( after the restart)?'
                                r'|Wait for Mattermost to answer|Wait for /api/v4/system/ping to report OK( .*)?'

@@ -12,8 +12,8 @@ short_description: Ensure the PostgreSQL role, database and schema Mattermost ru
 version_added: 0.3.0
 description:
   - Makes on a PostgreSQL server what Mattermost needs to start, with one remote call where
-    C(community.postgresql.postgresql_user), C(postgresql_db) and C(postgresql_schema) make three: a login role
-    with the given password, a C(UTF8) database made from C(template0) and owned by that role, and the
+    C(community.postgresql.postgresql_user), C(postgresql_db) and C(postgresql_schema) make three. That is a login
+    role with the given password, a C(UTF8) database made from C(template0) and owned by that role, and the
     database's C(public) schema owned by it (PostgreSQL 15 took C(CREATE) on C(public) away from other roles).
   - Never drops, renames or empties anything. A database of another encoding is an error, reported before any
     change.
