@@ -32,3 +32,17 @@ attributes:
     support: N/A
     platforms: posix
 """
+
+    # A module that only reads (host_state, http_probe): it changes nothing, so
+    # check mode is full and there is no diff. Named before
+    # ansible.builtin.action_common_attributes, which gives the descriptions
+    # (an earlier fragment's values win).
+    READ_ONLY = r"""
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+"""

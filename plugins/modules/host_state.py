@@ -19,14 +19,7 @@ description:
     as an error; so are the units when systemd does not run.
 author:
   - chatops.mattermost maintainers (!UNKNOWN)
-extends_documentation_fragment: [ansible.builtin.action_common_attributes]
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+extends_documentation_fragment: [chatops.mattermost.attributes.read_only, ansible.builtin.action_common_attributes]
 options:
   paths:
     description: Paths to read with C(lstat) (a link is not followed).

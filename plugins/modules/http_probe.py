@@ -19,14 +19,7 @@ description:
     not followed, its status is the answer. Use it with C(until) to wait for a service.
 author:
   - chatops.mattermost maintainers (!UNKNOWN)
-extends_documentation_fragment: [ansible.builtin.action_common_attributes]
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+extends_documentation_fragment: [chatops.mattermost.attributes.read_only, ansible.builtin.action_common_attributes]
 options:
   url:
     description: The C(http) or C(https) URL.
@@ -96,9 +89,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 
 def tls_context(validate_certs, ca_path):
+    context = ssl.create_default_context(cafile=ca_path or None)
     if not validate_certs:
-        return ssl._create_unverified_context()
-    return ssl.create_default_context(cafile=ca_path or None)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def answer_of(status, headers, body):
